@@ -1,0 +1,204 @@
+"""One pydantic model per Kafka topic. Producers and consumers import these and nothing else.
+
+Every model carries ``schema_version``. A consumer that meets a version it does not
+know sends the record to its dead-letter topic instead of guessing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from cityops.contracts import topics
+from cityops.contracts.common import (
+    Actor,
+    AwareDatetime,
+    Evidence,
+    GeoPoint,
+    SourceType,
+    Wire,
+)
+
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class ReportSubmitted(Wire):
+    """``reports.submitted``, keyed by ``report_id``: one human report, as accepted by intake."""
+
+    schema_version: Literal[1] = 1
+    report_id: str
+    idempotency_key: str
+    source_type: SourceType
+    text: Text
+    location: GeoPoint
+    address: str | None = None
+    category_hint: str | None = None
+    photos: tuple[str, ...] = ()
+    reporter: Actor
+    occurred_at: AwareDatetime
+    received_at: AwareDatetime
+
+
+class SensorReading(Wire):
+    """``sensor.readings``, keyed by ``device_id``: one measurement from an IoT device."""
+
+    schema_version: Literal[1] = 1
+    reading_id: str
+    device_id: str
+    device_type: str
+    metric: str
+    value: float
+    unit: str | None = None
+    location: GeoPoint | None = None
+    observed_at: AwareDatetime
+    received_at: AwareDatetime
+
+
+class CaseSource(Wire):
+    """A source record of a case, whatever its type: report, hotline work order, sensor alarm.
+
+    ``source_id`` is stable, so replays and duplicates of one source never make two cases.
+    ``asset_id`` names the 部件 asset watched by a sensor, when known, so that sensor-born
+    incidents and human reports of the same asset can merge.
+    """
+
+    source_type: SourceType
+    source_id: str
+    text: Text
+    location: GeoPoint
+    address: str | None = None
+    category_hint: str | None = None
+    photos: tuple[str, ...] = ()
+    reporter: Actor
+    asset_id: str | None = None
+    occurred_at: AwareDatetime
+    received_at: AwareDatetime
+
+
+class Suggestion(Wire):
+    category: str
+    category_name: str
+    department: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class Classification(Wire):
+    category: str
+    category_name: str
+    department: str
+    dimension: str
+    priority: str
+    town: str | None
+    grid: str | None
+    confidence: float = Field(ge=0, le=1)
+    top: tuple[Suggestion, ...]
+    abstained: bool
+    model_version: str
+
+
+class CaseClassified(Wire):
+    """``cases.classified``, keyed by ``source.source_id``: a routed source, not yet a case."""
+
+    schema_version: Literal[1] = 1
+    source: CaseSource
+    classification: Classification
+    classified_at: AwareDatetime
+
+
+class CommandKind(StrEnum):
+    OPEN = "open"
+    DISPATCH = "dispatch"
+
+
+class OpenCase(Wire):
+    """Open a case from a classified source (the system issues it)."""
+
+    kind: Literal[CommandKind.OPEN] = CommandKind.OPEN
+    source: CaseSource
+    classification: Classification
+
+
+class DispatchCase(Wire):
+    """派遣: send the case to a department (a dispatcher confirms or overrides the router)."""
+
+    kind: Literal[CommandKind.DISPATCH] = CommandKind.DISPATCH
+    department: str
+    category: str | None = None
+
+
+CommandBody = Annotated[OpenCase | DispatchCase, Field(discriminator="kind")]
+
+
+class CaseCommand(Wire):
+    """``cases.commands``, keyed by ``case_id``: an action someone asks of a case.
+
+    ``command_id`` is unique per intent; applying the same command twice has no effect.
+    """
+
+    schema_version: Literal[1] = 1
+    command_id: str
+    case_id: str
+    actor: Actor
+    issued_at: AwareDatetime
+    reason: str | None = Field(default=None, max_length=2000)
+    evidence: Evidence = Evidence()
+    body: CommandBody
+
+
+class EventKind(StrEnum):
+    OPENED = "opened"
+    SOURCE_ATTACHED = "source_attached"
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+    COMMAND_REJECTED = "command_rejected"
+
+
+class CaseEvent(Wire):
+    """``cases.events``, keyed by ``case_id``: one state change, append-only.
+
+    ``seq`` counts a case's events from 1; ``event_id`` is ``{case_id}:{seq}``, so a
+    re-emitted event is recognisable downstream. ``data`` holds the kind's facts
+    (documented in docs/architecture.md).
+    """
+
+    schema_version: Literal[1] = 1
+    event_id: str
+    case_id: str
+    seq: int = Field(ge=1)
+    kind: EventKind
+    at: AwareDatetime
+    actor: Actor
+    command_id: str | None = None
+    reason: str | None = None
+    evidence: Evidence = Evidence()
+    state: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeadLetter(Wire):
+    """``deadletter.<consumer>``, keyed like the original: a record its consumer could not use.
+
+    The original key and value travel base64-encoded, byte for byte, with the reason.
+    """
+
+    schema_version: Literal[1] = 1
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    key_b64: str | None
+    value_b64: str
+    reason: str
+    error_type: str
+    failed_at: AwareDatetime
+
+
+TOPIC_MODELS: dict[str, type[Wire]] = {
+    topics.REPORTS_SUBMITTED: ReportSubmitted,
+    topics.SENSOR_READINGS: SensorReading,
+    topics.CASES_CLASSIFIED: CaseClassified,
+    topics.CASES_COMMANDS: CaseCommand,
+    topics.CASES_EVENTS: CaseEvent,
+}

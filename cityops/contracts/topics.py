@@ -1,0 +1,70 @@
+"""Topic names, and how each topic is keyed.
+
+Every record of one case is keyed by its case id, every sensor reading by its
+device id, every source record by its own id, so that the events of one entity
+stay in order on one partition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REPORTS_SUBMITTED = "reports.submitted"
+SENSOR_READINGS = "sensor.readings"
+CASES_CLASSIFIED = "cases.classified"
+CASES_COMMANDS = "cases.commands"
+CASES_EVENTS = "cases.events"
+
+# One dead-letter topic per consumer group: the records that consumer could not process.
+CONSUMERS = ("classifier", "dispatch", "indexer")
+
+KEYS = {
+    REPORTS_SUBMITTED: "report_id",
+    SENSOR_READINGS: "device_id",
+    CASES_CLASSIFIED: "source.source_id",
+    CASES_COMMANDS: "case_id",
+    CASES_EVENTS: "case_id",
+}
+
+
+def dead_letter_name(consumer: str) -> str:
+    return f"deadletter.{consumer}"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Resolved topic names under an optional prefix (tests isolate themselves with one)."""
+
+    prefix: str = ""
+
+    def name(self, base: str) -> str:
+        return f"{self.prefix}{base}"
+
+    @property
+    def reports_submitted(self) -> str:
+        return self.name(REPORTS_SUBMITTED)
+
+    @property
+    def sensor_readings(self) -> str:
+        return self.name(SENSOR_READINGS)
+
+    @property
+    def cases_classified(self) -> str:
+        return self.name(CASES_CLASSIFIED)
+
+    @property
+    def cases_commands(self) -> str:
+        return self.name(CASES_COMMANDS)
+
+    @property
+    def cases_events(self) -> str:
+        return self.name(CASES_EVENTS)
+
+    def dead_letter(self, consumer: str) -> str:
+        if consumer not in CONSUMERS:
+            raise ValueError(f"unknown consumer {consumer!r}")
+        return self.name(dead_letter_name(consumer))
+
+    def all(self) -> list[str]:
+        base = [REPORTS_SUBMITTED, SENSOR_READINGS, CASES_CLASSIFIED, CASES_COMMANDS, CASES_EVENTS]
+        return [self.name(t) for t in base] + [self.dead_letter(c) for c in CONSUMERS]

@@ -1,0 +1,67 @@
+"""Running cityops services as child processes (the demo and the end-to-end tests)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICES = ("api", "classifier", "dispatch", "indexer")
+
+
+@dataclass
+class ServiceProcess:
+    """``cityops serve NAME`` in its own process, logging to ``log_path``."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    argv: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        if not self.argv:
+            self.argv = [sys.executable, "-m", "cityops.cli", "serve", self.name]
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, sig: signal.Signals) -> None:
+        if self.running:
+            assert self.process is not None
+            os.killpg(self.process.pid, sig)
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM, wait for a clean exit, SIGKILL after ``timeout``; return the exit code."""
+        if self.process is None:
+            return None
+        self.signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGKILL)
+            return self.process.wait()
+
+    def kill(self) -> None:
+        self.signal(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait()
+
+
+def service_env(overrides: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYOPS_")}
+    env.update(overrides)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env

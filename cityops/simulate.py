@@ -1,0 +1,97 @@
+"""Demo traffic: grid workers and citizens posting reports to the intake API.
+
+A small share of posts repeat an earlier idempotency key, as a phone retrying on a bad
+network does; each must still make one case.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+from shapely.geometry import Point
+
+from cityops.jurisdiction import Jurisdictions
+from cityops.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+ROADS = ["环湖西一路", "环湖西二路", "申港大道", "古棕路", "海港大道", "临港大道", "沪城环路",
+         "水芸路", "橄榄路", "云鹃路", "芦茂路", "银飞路", "新元南路", "江山路", "东大公路"]
+OPENERS = ["", "你好，", "麻烦处理一下：", "市民反映：", "巡查发现", "紧急！", "网格巡查：", "打扰了，"]
+CLOSERS = ["", "，请尽快处理", "，已经好几天了", "，影响出行", "，谢谢！", "，希望有人来看看",
+           "。", "，太危险了"]
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    body: dict[str, object]
+
+
+def _point_in(polygon, rng: random.Random) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    minx, miny, maxx, maxy = polygon.bounds
+    for _ in range(100):
+        lon, lat = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if polygon.contains(Point(lon, lat)):
+            return round(lat, 6), round(lon, 6)
+    centre = polygon.representative_point()
+    return round(centre.y, 6), round(centre.x, 6)
+
+
+def reports(
+    taxonomy: Taxonomy, places: Jurisdictions, seed: int = 7, repeat_share: float = 0.1
+) -> Iterator[dict[str, object]]:
+    """An endless stream of report bodies for ``POST /api/v1/reports``."""
+    rng = random.Random(seed)
+    towns = list(places.towns.values())
+    sent: list[dict[str, object]] = []
+    while True:
+        if sent and rng.random() < repeat_share:
+            yield rng.choice(sent)
+            continue
+        leaf = rng.choice(taxonomy.leaves)
+        town = rng.choice(towns)
+        lat, lon = _point_in(town.polygon, rng)
+        road = rng.choice(ROADS)
+        address = f"{town.name}{road}{rng.randint(1, 2000)}号附近"
+        keyword = rng.choice(leaf.keywords) if leaf.keywords else leaf.name
+        text = f"{rng.choice(OPENERS)}{road}这边{keyword}{rng.choice(CLOSERS)}"
+        worker = rng.random() < 0.6
+        body: dict[str, object] = {
+            "idempotency_key": uuid.UUID(int=rng.getrandbits(128)).hex,
+            "text": text,
+            "location": {"lat": lat, "lon": lon},
+            "address": address,
+            "reporter": {"id": f"gw-{rng.randint(1, 40):03d}" if worker else
+                         f"citizen-{rng.randint(1, 5000)}",
+                         "role": "grid_worker" if worker else "citizen"},
+        }
+        sent.append(body)
+        yield body
+
+
+def run(api_url: str, taxonomy: Taxonomy, places: Jurisdictions, rate: float,
+        count: int | None, seed: int = 7) -> int:
+    """Post reports at ``rate`` per second; stop after ``count`` (or never). Return posts made."""
+    made = 0
+    interval = 1.0 / rate if rate > 0 else 0.0
+    with httpx.Client(base_url=api_url, timeout=10) as client:
+        for body in reports(taxonomy, places, seed):
+            if count is not None and made >= count:
+                break
+            try:
+                response = client.post("/api/v1/reports", json=body)
+                if response.status_code != 202:
+                    log.warning("report refused", extra={"status": response.status_code,
+                                                         "body": response.text[:300]})
+            except httpx.HTTPError as exc:
+                log.warning("api unreachable", extra={"error": str(exc)})
+            made += 1
+            if interval:
+                time.sleep(interval)
+    return made

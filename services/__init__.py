@@ -1,0 +1,1 @@
+"""The cityops services: ingest, classifier, dispatch, indexer and api."""

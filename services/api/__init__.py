@@ -1,0 +1,1 @@
+"""What people and other systems call: the HTTP API and the dispatcher console."""

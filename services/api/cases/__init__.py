@@ -1,0 +1,1 @@
+"""The dispatcher queue and case detail, read from the Elasticsearch read model."""

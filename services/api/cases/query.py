@@ -1,0 +1,41 @@
+"""Building Elasticsearch queries from API filters. Pure: no client here.
+
+User text goes only into ``match`` queries as a value, never into query-string syntax,
+so it cannot change the query's structure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.api.cases.models import CaseFilters, CaseSort
+
+SORTS: dict[CaseSort, list[dict[str, Any]]] = {
+    CaseSort.QUEUE: [{"priority_rank": {"order": "asc", "missing": "_last"}},
+                     {"created_at": "asc"}, {"case_id": "asc"}],
+    CaseSort.NEWEST: [{"created_at": "desc"}, {"case_id": "asc"}],
+    CaseSort.OLDEST: [{"created_at": "asc"}, {"case_id": "asc"}],
+}
+
+
+def case_query(filters: CaseFilters) -> dict[str, Any]:
+    clauses: list[dict[str, Any]] = []
+    if filters.state:
+        clauses.append({"terms": {"state": filters.state}})
+    for field in ("department", "town", "category", "dimension", "priority"):
+        value = getattr(filters, field)
+        if value:
+            clauses.append({"term": {field: value}})
+    if filters.auto_dispatched is not None:
+        clauses.append({"term": {"auto_dispatched": filters.auto_dispatched}})
+    created: dict[str, str] = {}
+    if filters.created_from:
+        created["gte"] = filters.created_from.isoformat()
+    if filters.created_to:
+        created["lt"] = filters.created_to.isoformat()
+    if created:
+        clauses.append({"range": {"created_at": created}})
+    must: list[dict[str, Any]] = []
+    if filters.q:
+        must.append({"multi_match": {"query": filters.q, "fields": ["text", "address"]}})
+    return {"bool": {"filter": clauses, "must": must or [{"match_all": {}}]}}

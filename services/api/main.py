@@ -1,0 +1,75 @@
+"""``cityops serve api``: the HTTP API, the intake routes and the dispatcher console."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cityops import jurisdiction, logs, taxonomy
+from cityops.kafka import make_producer
+from cityops.search import CaseIndex, make_async_client
+from services.api import problems
+from services.api.cases.service import CaseService
+from services.api.cases.views import router as cases_router
+from services.api.settings import ApiSettings
+from services.ingest.service import IngestService
+from services.ingest.views import router as ingest_router
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        producer = make_producer(settings)
+        es = make_async_client(settings)
+        await producer.start()
+        app.state.ingest = IngestService(producer, settings.topics)
+        app.state.cases = CaseService(
+            es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
+        )
+        app.state.es = es
+        try:
+            yield
+        finally:
+            await producer.stop()  # flushes reports still in flight
+            await es.close()
+
+    app = FastAPI(title="cityops 一网统管", version="1", lifespan=lifespan)
+    problems.install(app)
+    app.include_router(ingest_router)
+    app.include_router(cases_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "api"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        search_up = bool(await request.app.state.es.ping())
+        status = 200 if search_up else 503
+        return JSONResponse({"status": "ok" if search_up else "degraded",
+                             "elasticsearch": search_up}, status_code=status)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def console() -> str:
+        return resources.files("services.api").joinpath("static/console.html").read_text("utf-8")
+
+    return app
+
+
+def main(settings: ApiSettings | None = None) -> None:
+    settings = settings or ApiSettings()
+    logs.setup("api", settings.log_level)
+    uvicorn.run(
+        create_app(settings), host=settings.api_host, port=settings.api_port,
+        log_config=None, timeout_graceful_shutdown=10,
+    )

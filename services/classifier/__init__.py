@@ -1,0 +1,1 @@
+"""Routing: each source record gets a category, a department and a jurisdiction."""

@@ -1,0 +1,19 @@
+"""``cityops serve dispatch``: run the faust worker. Faust handles SIGTERM: it stops the
+agents, flushes the producer and commits the offsets of processed events."""
+
+from __future__ import annotations
+
+import faust
+
+from cityops import logs, taxonomy
+from services.dispatch.app import create_app
+from services.dispatch.settings import DispatchSettings
+
+
+def main(settings: DispatchSettings | None = None) -> None:
+    settings = settings or DispatchSettings()
+    logs.setup("dispatch", settings.log_level)
+    settings.dispatch_data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, taxonomy.load())
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False)
+    worker.execute_from_commandline()

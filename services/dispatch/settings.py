@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from cityops.settings import CommonSettings
+
+
+class DispatchSettings(CommonSettings):
+    dispatch_web_port: int = 8002
+    dispatch_data_dir: Path = Path("var/dispatch")
+    dispatch_producer_max_batch_size: int | None = Field(
+        default=None,
+        description="set 1 on brokers whose ListOffsets(latest) is wrong (Tansu), see docs",
+    )

@@ -1,0 +1,1 @@
+"""The case read model: folds ``cases.events`` into Elasticsearch documents."""

@@ -1,0 +1,52 @@
+"""The intake API's own shapes (not the wire contract, which is ``ReportSubmitted``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+
+from cityops.contracts import Role, SourceType
+
+REPORTER_ROLES = (Role.GRID_WORKER, Role.CITIZEN, Role.DISPATCHER)
+
+
+class LocationIn(BaseModel):
+    lat: float = Field(ge=-90, le=90, description="纬度 (WGS84)")
+    lon: float = Field(ge=-180, le=180, description="经度 (WGS84)")
+
+
+class ReporterIn(BaseModel):
+    id: str = Field(min_length=1, max_length=128)
+    role: Role = Role.CITIZEN
+    name: str | None = Field(default=None, max_length=64)
+
+    @field_validator("role")
+    @classmethod
+    def _may_report(cls, role: Role) -> Role:
+        if role not in REPORTER_ROLES:
+            raise ValueError(f"role {role.value} cannot submit reports")
+        return role
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: str = Field(
+        min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$",
+        description="客户端生成的幂等键；同一上报人重复提交同一键只产生一个案件",
+    )
+    text: str = Field(min_length=1, max_length=5000, description="问题描述")
+    location: LocationIn
+    address: str | None = Field(default=None, max_length=200)
+    category_hint: str | None = Field(default=None, max_length=32)
+    photos: list[HttpUrl] = Field(default_factory=list, max_length=9)
+    reporter: ReporterIn
+    source_type: SourceType | None = None
+    occurred_at: datetime | None = None
+
+
+class ReportAccepted(BaseModel):
+    report_id: str
+    status: str = "accepted"
+    status_url: str

@@ -206,6 +206,7 @@ class ConsumerLoop:
         dead_letter_topic: str,
         stop: asyncio.Event,
         max_backoff_s: float = 30.0,
+        batch_size: int = 500,
     ) -> None:
         self.name = name
         self.consumer = consumer
@@ -214,12 +215,13 @@ class ConsumerLoop:
         self.dead_letter_topic = dead_letter_topic
         self.stop = stop
         self.max_backoff_s = max_backoff_s
+        self.batch_size = batch_size
         self.last_error: str | None = None
 
     async def run(self) -> None:
         backoff = 0.5
         while not self.stop.is_set():
-            batches = await self.consumer.getmany(timeout_ms=500, max_records=500)
+            batches = await self.consumer.getmany(timeout_ms=500, max_records=self.batch_size)
             records = [r for part in batches.values() for r in part]
             if not records:
                 continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -21,6 +22,8 @@ from services.api.settings import ApiSettings
 from services.ingest.service import IngestService
 from services.ingest.views import router as ingest_router
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
@@ -33,11 +36,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
             es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
         )
         app.state.es = es
+        log.info("service started", extra={"port": settings.api_port})
         try:
             yield
         finally:
             await producer.stop()  # flushes reports still in flight
             await es.close()
+            log.info("service stopped")
 
     app = FastAPI(title="cityops 一网统管", version="1", lifespan=lifespan)
     problems.install(app)

@@ -3,11 +3,15 @@ agents, flushes the producer and commits the offsets of processed events."""
 
 from __future__ import annotations
 
+import logging
+
 import faust
 
 from cityops import logs, taxonomy
 from services.dispatch.app import create_app
 from services.dispatch.settings import DispatchSettings
+
+log = logging.getLogger(__name__)
 
 
 def main(settings: DispatchSettings | None = None) -> None:
@@ -16,4 +20,8 @@ def main(settings: DispatchSettings | None = None) -> None:
     settings.dispatch_data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, taxonomy.load())
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False)
-    worker.execute_from_commandline()
+    log.info("service starting", extra={"web_port": settings.dispatch_web_port})
+    try:
+        worker.execute_from_commandline()
+    finally:
+        log.info("service stopped")

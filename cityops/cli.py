@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -11,15 +12,8 @@ from cityops import logs
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.service == "api":
-        from services.api.main import main
-    elif args.service == "classifier":
-        from services.classifier.main import main
-    elif args.service == "dispatch":
-        from services.dispatch.main import main
-    else:
-        from services.indexer.main import main
-    main()
+    # Imported on demand: each service pulls in only its own dependencies.
+    importlib.import_module(f"services.{args.service}.main").main()
     return 0
 
 
@@ -47,8 +41,10 @@ def _standins(args: argparse.Namespace) -> int:
 
     server = standins.noida(Path(args.data_dir), args.kafka_port, args.es_port)
     server.start()
-    print(f"noida-db: CITYOPS_KAFKA_BOOTSTRAP=127.0.0.1:{args.kafka_port} "
-          f"CITYOPS_ES_URL=http://127.0.0.1:{args.es_port}  (Ctrl-C stops)")
+    print(
+        f"noida-db: CITYOPS_KAFKA_BOOTSTRAP=127.0.0.1:{args.kafka_port} "
+        f"CITYOPS_ES_URL=http://127.0.0.1:{args.es_port}  (Ctrl-C stops)"
+    )
     try:
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
@@ -73,35 +69,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run one service (configured by CITYOPS_* variables)",
-                           description="Run one service until SIGTERM; see README, Configuration.")
+    serve = sub.add_parser(
+        "serve",
+        help="run one service (configured by CITYOPS_* variables)",
+        description="Run one service until SIGTERM; see README, Configuration.",
+    )
     serve.add_argument("service", choices=["api", "classifier", "dispatch", "indexer"])
     serve.set_defaults(func=_serve)
 
-    init = sub.add_parser("init", help="create Kafka topics and the Elasticsearch index",
-                          description="Create missing topics (CITYOPS_TOPIC_PARTITIONS) and the "
-                                      "case index template and alias; safe to run again.")
+    init = sub.add_parser(
+        "init",
+        help="create Kafka topics and the Elasticsearch index",
+        description="Create missing topics (CITYOPS_TOPIC_PARTITIONS) and the "
+        "case index template and alias; safe to run again.",
+    )
     init.add_argument("--wait", type=float, default=120.0, help="seconds to wait for servers")
     init.set_defaults(func=_init)
 
-    demo = sub.add_parser("demo", help="run everything on local stand-ins with demo traffic",
-                          description="Start noida-db, the four services and a stream of demo "
-                                      "reports; print the URL to open. Ctrl-C stops it all.")
+    demo = sub.add_parser(
+        "demo",
+        help="run everything on local stand-ins with demo traffic",
+        description="Start noida-db, the four services and a stream of demo "
+        "reports; print the URL to open. Ctrl-C stops it all.",
+    )
     demo.add_argument("--port", type=int, default=8000, help="API and console port")
     demo.add_argument("--rate", type=float, default=2.0, help="demo reports per second")
     demo.add_argument("--workdir", default="var/demo", help="data and logs (default var/demo)")
     demo.add_argument("--fresh", action="store_true", help="delete earlier demo data first")
     demo.set_defaults(func=_demo)
 
-    si = sub.add_parser("standins", help="run only the local Kafka/Elasticsearch stand-in",
-                        description="Run noida-db in the foreground for development.")
+    si = sub.add_parser(
+        "standins",
+        help="run only the local Kafka/Elasticsearch stand-in",
+        description="Run noida-db in the foreground for development.",
+    )
     si.add_argument("--data-dir", default="var/standins")
     si.add_argument("--kafka-port", type=int, default=19092)
     si.add_argument("--es-port", type=int, default=19200)
     si.set_defaults(func=_standins)
 
-    sim = sub.add_parser("simulate", help="post demo reports to a running API",
-                         description="Post generated grid-worker and citizen reports.")
+    sim = sub.add_parser(
+        "simulate",
+        help="post demo reports to a running API",
+        description="Post generated grid-worker and citizen reports.",
+    )
     sim.add_argument("--api", default="http://127.0.0.1:8000")
     sim.add_argument("--rate", type=float, default=2.0, help="reports per second (0: no pause)")
     sim.add_argument("--count", type=int, default=None, help="stop after N (default: never)")

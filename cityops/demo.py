@@ -50,8 +50,11 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        provision(CommonSettings(kafka_bootstrap=env["CITYOPS_KAFKA_BOOTSTRAP"],
-                                 es_url=env["CITYOPS_ES_URL"]))
+        provision(
+            CommonSettings(
+                kafka_bootstrap=env["CITYOPS_KAFKA_BOOTSTRAP"], es_url=env["CITYOPS_ES_URL"]
+            )
+        )
         for name in SERVICES:
             proc = ServiceProcess(name, service_env(env), workdir / "logs" / f"{name}.log")
             proc.start()
@@ -59,7 +62,8 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
         standins.wait_for_port("127.0.0.1", api_port, timeout=60)
         url = f"http://127.0.0.1:{api_port}/"
         feeder = threading.Thread(
-            target=simulate, daemon=True,
+            target=simulate,
+            daemon=True,
             args=(url, taxonomy.load(), jurisdiction.load(), rate, None),
         )
         feeder.start()

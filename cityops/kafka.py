@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -97,14 +98,11 @@ def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
     try:
         existing = set(admin.list_topics())
         wanted = [n for n in names if n not in existing]
-        new = [
-            NewTopic(n, settings.topic_partitions, settings.topic_replication) for n in wanted
-        ]
+        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication) for n in wanted]
         if new:
-            try:
+            # Another process may create them between our list and create: fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(new)
-            except TopicAlreadyExistsError:
-                pass  # another process created them between our list and create
         return wanted
     finally:
         admin.close()
@@ -230,7 +228,9 @@ class ConsumerLoop:
             except RecoverableError as exc:
                 BATCH_RETRIES.labels(self.name).inc()
                 self.last_error = str(exc)
-                log.warning("batch failed, will retry", extra={"error": str(exc), "loop": self.name})
+                log.warning(
+                    "batch failed, will retry", extra={"error": str(exc), "loop": self.name}
+                )
                 self._rewind(batches)
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
@@ -243,11 +243,16 @@ class ConsumerLoop:
         rejected = await self.handler(records, outbox)
         for item in rejected:
             r = item.record
-            letter = dead_letter(self.name, (r.topic, r.partition, r.offset), r.key, r.value, item.error)
+            letter = dead_letter(
+                self.name, (r.topic, r.partition, r.offset), r.key, r.value, item.error
+            )
             log.warning(
                 "record dead-lettered",
-                extra={"topic": item.record.topic, "offset": item.record.offset,
-                       "reason": letter.reason},
+                extra={
+                    "topic": item.record.topic,
+                    "offset": item.record.offset,
+                    "reason": letter.reason,
+                },
             )
             key = item.record.key.decode(errors="replace") if item.record.key else ""
             await outbox.send(self.dead_letter_topic, key, letter)
@@ -275,7 +280,5 @@ class ConsumerLoop:
                 self.consumer.seek(tp, part[0].offset)
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), timeout=seconds)
-        except TimeoutError:
-            pass

@@ -57,9 +57,12 @@ async def run(service: ConsumerService, stop: asyncio.Event | None = None) -> No
         ok = bool(consumer.assignment()) or not stop.is_set()
         if service.extra_check is not None:
             ok = ok and await service.extra_check()
-        return {"status": "ok" if ok else "degraded", "service": service.name,
-                "assigned": sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment()),
-                "last_error": loop.last_error}
+        return {
+            "status": "ok" if ok else "degraded",
+            "service": service.name,
+            "assigned": sorted(f"{tp.topic}:{tp.partition}" for tp in consumer.assignment()),
+            "last_error": loop.last_error,
+        }
 
     health = HealthServer(settings.health_host, service.health_port, check)
     await health.start()

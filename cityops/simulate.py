@@ -21,11 +21,43 @@ from cityops.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-ROADS = ["环湖西一路", "环湖西二路", "申港大道", "古棕路", "海港大道", "临港大道", "沪城环路",
-         "水芸路", "橄榄路", "云鹃路", "芦茂路", "银飞路", "新元南路", "江山路", "东大公路"]
-OPENERS = ["", "你好，", "麻烦处理一下：", "市民反映：", "巡查发现", "紧急！", "网格巡查：", "打扰了，"]
-CLOSERS = ["", "，请尽快处理", "，已经好几天了", "，影响出行", "，谢谢！", "，希望有人来看看",
-           "。", "，太危险了"]
+ROADS = [
+    "环湖西一路",
+    "环湖西二路",
+    "申港大道",
+    "古棕路",
+    "海港大道",
+    "临港大道",
+    "沪城环路",
+    "水芸路",
+    "橄榄路",
+    "云鹃路",
+    "芦茂路",
+    "银飞路",
+    "新元南路",
+    "江山路",
+    "东大公路",
+]
+OPENERS = [
+    "",
+    "你好，",
+    "麻烦处理一下：",
+    "市民反映：",
+    "巡查发现",
+    "紧急！",
+    "网格巡查：",
+    "打扰了，",
+]
+CLOSERS = [
+    "",
+    "，请尽快处理",
+    "，已经好几天了",
+    "，影响出行",
+    "，谢谢！",
+    "，希望有人来看看",
+    "。",
+    "，太危险了",
+]
 
 
 @dataclass(frozen=True)
@@ -67,16 +99,25 @@ def reports(
             "text": text,
             "location": {"lat": lat, "lon": lon},
             "address": address,
-            "reporter": {"id": f"gw-{rng.randint(1, 40):03d}" if worker else
-                         f"citizen-{rng.randint(1, 5000)}",
-                         "role": "grid_worker" if worker else "citizen"},
+            "reporter": {
+                "id": f"gw-{rng.randint(1, 40):03d}"
+                if worker
+                else f"citizen-{rng.randint(1, 5000)}",
+                "role": "grid_worker" if worker else "citizen",
+            },
         }
         sent.append(body)
         yield body
 
 
-def run(api_url: str, taxonomy: Taxonomy, places: Jurisdictions, rate: float,
-        count: int | None, seed: int = 7) -> int:
+def run(
+    api_url: str,
+    taxonomy: Taxonomy,
+    places: Jurisdictions,
+    rate: float,
+    count: int | None,
+    seed: int = 7,
+) -> int:
     """Post reports at ``rate`` per second; stop after ``count`` (or never). Return posts made."""
     made = 0
     interval = 1.0 / rate if rate > 0 else 0.0
@@ -87,8 +128,10 @@ def run(api_url: str, taxonomy: Taxonomy, places: Jurisdictions, rate: float,
             try:
                 response = client.post("/api/v1/reports", json=body)
                 if response.status_code != 202:
-                    log.warning("report refused", extra={"status": response.status_code,
-                                                         "body": response.text[:300]})
+                    log.warning(
+                        "report refused",
+                        extra={"status": response.status_code, "body": response.text[:300]},
+                    )
             except httpx.HTTPError as exc:
                 log.warning("api unreachable", extra={"error": str(exc)})
             made += 1

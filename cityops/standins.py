@@ -68,7 +68,10 @@ class StandIn:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
         log.close()
@@ -93,9 +96,20 @@ class StandIn:
 
 def noida(data_dir: Path, kafka_port: int, es_port: int) -> StandIn:
     binary = package_binary("noida_db", "noida-db")
-    argv = [str(binary), "start", "--only", "kafka,elasticsearch", "--host", "127.0.0.1",
-            "--kafka-port", str(kafka_port), "--elasticsearch-port", str(es_port),
-            "--data-dir", str(data_dir)]
+    argv = [
+        str(binary),
+        "start",
+        "--only",
+        "kafka,elasticsearch",
+        "--host",
+        "127.0.0.1",
+        "--kafka-port",
+        str(kafka_port),
+        "--elasticsearch-port",
+        str(es_port),
+        "--data-dir",
+        str(data_dir),
+    ]
     return StandIn("noida-db", argv, [kafka_port, es_port], data_dir / "noida-db.log")
 
 

@@ -3,10 +3,29 @@
 from cityops import jurisdiction, taxonomy
 
 DEPARTMENTS = {
-    "urban_management", "sanitation_greening", "roads_infrastructure", "water", "environment",
-    "police", "traffic_police", "transport", "housing", "market_regulation", "emergency_fire",
-    "health", "education", "human_resources", "civil_affairs", "planning_land", "utilities",
-    "culture_tourism", "agriculture", "tax", "medical_insurance", "housing_fund", "town_office",
+    "urban_management",
+    "sanitation_greening",
+    "roads_infrastructure",
+    "water",
+    "environment",
+    "police",
+    "traffic_police",
+    "transport",
+    "housing",
+    "market_regulation",
+    "emergency_fire",
+    "health",
+    "education",
+    "human_resources",
+    "civil_affairs",
+    "planning_land",
+    "utilities",
+    "culture_tourism",
+    "agriculture",
+    "tax",
+    "medical_insurance",
+    "housing_fund",
+    "town_office",
 }
 
 

@@ -57,8 +57,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def readyz(request: Request) -> JSONResponse:
         search_up = bool(await request.app.state.es.ping())
         status = 200 if search_up else 503
-        return JSONResponse({"status": "ok" if search_up else "degraded",
-                             "elasticsearch": search_up}, status_code=status)
+        return JSONResponse(
+            {"status": "ok" if search_up else "degraded", "elasticsearch": search_up},
+            status_code=status,
+        )
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
@@ -75,6 +77,9 @@ def main(settings: ApiSettings | None = None) -> None:
     settings = settings or ApiSettings()
     logs.setup("api", settings.log_level)
     uvicorn.run(
-        create_app(settings), host=settings.api_host, port=settings.api_port,
-        log_config=None, timeout_graceful_shutdown=10,
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
     )

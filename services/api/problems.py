@@ -15,13 +15,24 @@ from services.ingest.normalise import RejectedReport
 
 log = logging.getLogger(__name__)
 
-TITLES = {400: "请求有误", 404: "未找到", 405: "方法不允许", 409: "冲突", 413: "请求过大",
-          422: "数据校验失败", 503: "服务暂不可用"}
+TITLES = {
+    400: "请求有误",
+    404: "未找到",
+    405: "方法不允许",
+    409: "冲突",
+    413: "请求过大",
+    422: "数据校验失败",
+    503: "服务暂不可用",
+}
 
 
 def problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": TITLES.get(status, "错误"),
-                            "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, "错误"),
+        "status": status,
+        "detail": detail,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type="application/problem+json")

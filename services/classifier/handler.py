@@ -54,7 +54,11 @@ class ClassifyReports:
         await outbox.send(self.topics.cases_classified, source.source_id, out)
         log.info(
             "report classified",
-            extra={"report_id": report.report_id, "category": result.category,
-                   "department": result.department, "confidence": result.confidence,
-                   "abstained": result.abstained},
+            extra={
+                "report_id": report.report_id,
+                "category": result.category,
+                "department": result.department,
+                "confidence": result.confidence,
+                "abstained": result.abstained,
+            },
         )

@@ -110,16 +110,20 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             REJECTED.labels(command.body.kind.value).inc()
         log.info(
             "case updated",
-            extra={"case_id": command.case_id, "command": command.body.kind.value,
-                   "events": [e.kind.value for e in decision.events],
-                   "source_ids": decision.case.source_ids[-1:]},
+            extra={
+                "case_id": command.case_id,
+                "command": command.body.kind.value,
+                "events": [e.kind.value for e in decision.events],
+                "source_ids": decision.case.source_ids[-1:],
+            },
         )
 
     @app.page("/healthz")
     async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         ok = app.consumer is not None and not app.should_stop
-        return web.json({"status": "ok" if ok else "degraded", "service": "dispatch"},
-                        status=200 if ok else 503)
+        return web.json(
+            {"status": "ok" if ok else "degraded", "service": "dispatch"}, status=200 if ok else 503
+        )
 
     @app.page("/metrics")
     async def metrics(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

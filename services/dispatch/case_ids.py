@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from cityops.contracts import CaseClassified, CaseCommand, OpenCase, SYSTEM_ACTOR
+from cityops.contracts import SYSTEM_ACTOR, CaseClassified, CaseCommand, OpenCase
 
 PREFIX = "LG"
 

@@ -16,8 +16,8 @@ from cityops.contracts import (
     EventKind,
     OpenCase,
 )
-from cityops.taxonomy import Taxonomy
 from cityops.contracts.states import CaseState
+from cityops.taxonomy import Taxonomy
 from services.dispatch.states import CaseRecord
 
 
@@ -36,7 +36,8 @@ class _Emitter:
     """Numbers the events of one decision."""
 
     def __init__(self, command: CaseCommand, seq: int) -> None:
-        self.command, self.seq, self.events = command, seq, []
+        self.command, self.seq = command, seq
+        self.events: list[CaseEvent] = []
 
     def emit(self, kind: EventKind, status: CaseState, **data: Any) -> None:
         self.seq += 1
@@ -124,8 +125,12 @@ def _dispatch(
         out.emit(EventKind.REGISTERED, CaseState.REGISTERED, category=category.code)
     out.emit(EventKind.DISPATCHED, CaseState.DISPATCHED, department=body.department, auto=False)
     updated = case.model_copy(
-        update={"status": CaseState.DISPATCHED, "department": body.department,
-                "category": category.code, "priority": category.priority}
+        update={
+            "status": CaseState.DISPATCHED,
+            "department": body.department,
+            "category": category.code,
+            "priority": category.priority,
+        }
     )
     return _commit(updated, command, out)
 
@@ -149,4 +154,3 @@ def _commit(case: CaseRecord, command: CaseCommand, out: _Emitter) -> Decision:
     if out.events:
         case.status = CaseState(out.events[-1].state)
     return Decision(case, out.events)
-

@@ -34,13 +34,31 @@ def fold_all(doc: Doc | None, events: list[CaseEvent]) -> Doc | None:
 
 def _blank(event: CaseEvent) -> Doc:
     return {
-        "case_id": event.case_id, "seq": 0, "state": event.state, "priority": None,
-        "priority_rank": None, "category": None, "category_name": None, "dimension": None,
-        "department": None, "town": None, "grid": None, "text": None, "address": None,
-        "location": None, "source_ids": [], "source_types": [], "report_count": 0,
-        "auto_dispatched": False, "confidence": None, "model_version": None,
-        "created_at": event.at.isoformat(), "updated_at": event.at.isoformat(),
-        "suggestions": [], "sources": [], "timeline": [],
+        "case_id": event.case_id,
+        "seq": 0,
+        "state": event.state,
+        "priority": None,
+        "priority_rank": None,
+        "category": None,
+        "category_name": None,
+        "dimension": None,
+        "department": None,
+        "town": None,
+        "grid": None,
+        "text": None,
+        "address": None,
+        "location": None,
+        "source_ids": [],
+        "source_types": [],
+        "report_count": 0,
+        "auto_dispatched": False,
+        "confidence": None,
+        "model_version": None,
+        "created_at": event.at.isoformat(),
+        "updated_at": event.at.isoformat(),
+        "suggestions": [],
+        "sources": [],
+        "timeline": [],
     }
 
 
@@ -48,12 +66,20 @@ def _opened(doc: Doc, event: CaseEvent) -> None:
     cls = event.data["classification"]
     source = event.data["source"]
     doc.update(
-        priority=cls["priority"], priority_rank=PRIORITY_RANK.get(cls["priority"]),
-        category=cls["category"], category_name=cls["category_name"],
-        dimension=cls["dimension"], department=cls["department"], town=cls["town"],
-        grid=cls["grid"], text=source["text"], address=source.get("address"),
-        location=source["location"], confidence=cls["confidence"],
-        model_version=cls["model_version"], suggestions=cls["top"],
+        priority=cls["priority"],
+        priority_rank=PRIORITY_RANK.get(cls["priority"]),
+        category=cls["category"],
+        category_name=cls["category_name"],
+        dimension=cls["dimension"],
+        department=cls["department"],
+        town=cls["town"],
+        grid=cls["grid"],
+        text=source["text"],
+        address=source.get("address"),
+        location=source["location"],
+        confidence=cls["confidence"],
+        model_version=cls["model_version"],
+        suggestions=cls["top"],
     )
     _attach(doc, event)
 
@@ -96,8 +122,13 @@ def _timeline_entry(event: CaseEvent) -> dict[str, Any]:
     if "source" in event.data:
         data["source_id"] = event.data["source"]["source_id"]
     return {
-        "seq": event.seq, "event_id": event.event_id, "kind": event.kind.value,
-        "state": event.state, "at": event.at.isoformat(),
+        "seq": event.seq,
+        "event_id": event.event_id,
+        "kind": event.kind.value,
+        "state": event.state,
+        "at": event.at.isoformat(),
         "actor": event.actor.model_dump(mode="json", exclude_none=True),
-        "reason": event.reason, "evidence": event.evidence.model_dump(mode="json"), "data": data,
+        "reason": event.reason,
+        "evidence": event.evidence.model_dump(mode="json"),
+        "data": data,
     }

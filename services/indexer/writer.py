@@ -60,15 +60,23 @@ class IndexCaseEvents:
             doc = fold_all(before, case_events)
             if doc is None or (before is not None and doc["seq"] == before["seq"]):
                 continue
-            actions.append({
-                "_op_type": "index", "_index": self.index, "_id": case_id,
-                "_version": doc["seq"], "_version_type": "external", "_source": doc,
-            })
+            actions.append(
+                {
+                    "_op_type": "index",
+                    "_index": self.index,
+                    "_id": case_id,
+                    "_version": doc["seq"],
+                    "_version_type": "external",
+                    "_source": doc,
+                }
+            )
         if not actions:
             return {}
-        _, errors = await async_bulk(self.es, actions, raise_on_error=False, raise_on_exception=True)
+        _, errors = await async_bulk(
+            self.es, actions, raise_on_error=False, raise_on_exception=True
+        )
         failures = {}
-        for item in errors:
+        for item in errors if isinstance(errors, list) else []:
             info = item.get("index", {})
             if info.get("status") == 409:
                 continue  # the index already holds this version or a newer one

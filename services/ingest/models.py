@@ -33,7 +33,9 @@ class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     idempotency_key: str = Field(
-        min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$",
+        min_length=8,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:\-]+$",
         description="客户端生成的幂等键；同一上报人重复提交同一键只产生一个案件",
     )
     text: str = Field(min_length=1, max_length=5000, description="问题描述")

@@ -49,7 +49,9 @@ def check_location(lat: float, lon: float) -> None:
 
 def check_time(occurred_at: datetime, now: datetime) -> datetime:
     if occurred_at.tzinfo is None:
-        raise RejectedReport("occurred_at", "occurred_at 必须带时区，例如 2026-11-28T10:00:00+08:00")
+        raise RejectedReport(
+            "occurred_at", "occurred_at 必须带时区，例如 2026-11-28T10:00:00+08:00"
+        )
     if occurred_at > now + MAX_CLOCK_SKEW:
         raise RejectedReport("occurred_at", "发生时间晚于当前时间")
     if occurred_at < now - MAX_AGE:

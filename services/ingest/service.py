@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from prometheus_client import Counter
 
 from cityops.contracts import ReportSubmitted, Topics
 from cityops.errors import DependencyUnavailable
@@ -15,6 +16,8 @@ from services.ingest.models import ReportCreate
 from services.ingest.normalise import to_event
 
 log = logging.getLogger(__name__)
+
+ACCEPTED = Counter("cityops_reports_accepted_total", "Reports accepted by intake", ["source_type"])
 
 
 class IngestService:
@@ -31,6 +34,7 @@ class IngestService:
             )
         except KafkaError as exc:
             raise DependencyUnavailable(f"消息队列暂不可用: {exc}") from exc
+        ACCEPTED.labels(event.source_type.value).inc()
         log.info(
             "report accepted",
             extra={"report_id": event.report_id, "source_type": event.source_type.value},

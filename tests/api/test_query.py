@@ -9,9 +9,15 @@ def test_no_filters_matches_all() -> None:
 
 
 def test_filters_become_term_clauses() -> None:
-    q = case_query(CaseFilters(state=["pending"], department="water", town="nicheng",
-                               auto_dispatched=False,
-                               created_from=datetime(2026, 11, 1, tzinfo=UTC)))
+    q = case_query(
+        CaseFilters(
+            state=["pending"],
+            department="water",
+            town="nicheng",
+            auto_dispatched=False,
+            created_from=datetime(2026, 11, 1, tzinfo=UTC),
+        )
+    )
     clauses = q["bool"]["filter"]
     assert {"terms": {"state": ["pending"]}} in clauses
     assert {"term": {"department": "water"}} in clauses

@@ -9,11 +9,18 @@ PLACES = jurisdiction.load()
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
-def source(text: str, lat: float = 30.905, lon: float = 121.935, hint: str | None = None) -> CaseSource:
+def source(
+    text: str, lat: float = 30.905, lon: float = 121.935, hint: str | None = None
+) -> CaseSource:
     return CaseSource(
-        source_type=SourceType.CITIZEN_APP, source_id="r1", text=text,
-        location=GeoPoint(lat=lat, lon=lon), category_hint=hint,
-        reporter=Actor(id="c1", role=Role.CITIZEN), occurred_at=NOW, received_at=NOW,
+        source_type=SourceType.CITIZEN_APP,
+        source_id="r1",
+        text=text,
+        location=GeoPoint(lat=lat, lon=lon),
+        category_hint=hint,
+        reporter=Actor(id="c1", role=Role.CITIZEN),
+        occurred_at=NOW,
+        received_at=NOW,
     )
 
 

@@ -50,8 +50,12 @@ def test_unknown_schema_version_is_refused_with_reason() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [(b"not json", "not JSON"), (b"[1]", "not a JSON object"), (None, "tombstone"),
-     (b'{"schema_version": 1}', "report_id")],
+    [
+        (b"not json", "not JSON"),
+        (b"[1]", "not a JSON object"),
+        (None, "tombstone"),
+        (b'{"schema_version": 1}', "report_id"),
+    ],
 )
 def test_bad_values_raise_invalid_message(raw: bytes | None, reason: str) -> None:
     with pytest.raises(InvalidMessage, match=reason):

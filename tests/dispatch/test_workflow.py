@@ -29,8 +29,11 @@ def classified(abstained: bool = False, source_id: str = "r1") -> CaseClassified
 
 def dispatch(case_id: str, department: str = "water", command_id: str = "c-1") -> CaseCommand:
     return CaseCommand(
-        command_id=command_id, case_id=case_id, actor=DISPATCHER,
-        issued_at=datetime(2026, 11, 28, 3, tzinfo=UTC), body=DispatchCase(department=department),
+        command_id=command_id,
+        case_id=case_id,
+        actor=DISPATCHER,
+        issued_at=datetime(2026, 11, 28, 3, tzinfo=UTC),
+        body=DispatchCase(department=department),
     )
 
 
@@ -41,8 +44,11 @@ def test_case_ids_are_stable_and_distinct() -> None:
 
 def test_confident_source_opens_registers_and_dispatches() -> None:
     d = decide(None, open_command(classified()), TAX)
-    assert [e.kind for e in d.events] == [EventKind.OPENED, EventKind.REGISTERED,
-                                          EventKind.DISPATCHED]
+    assert [e.kind for e in d.events] == [
+        EventKind.OPENED,
+        EventKind.REGISTERED,
+        EventKind.DISPATCHED,
+    ]
     assert [e.seq for e in d.events] == [1, 2, 3]
     assert d.case is not None and d.case.status is CaseState.DISPATCHED
     assert d.events[-1].data == {"department": "water", "auto": True}

@@ -23,8 +23,11 @@ class Stack:
     log_dir: Path
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.log_path.read_text()[-3000:]}"
-                         for p in self.processes.values() if p.log_path.exists())
+        return "\n".join(
+            f"--- {p.name}\n{p.log_path.read_text()[-3000:]}"
+            for p in self.processes.values()
+            if p.log_path.exists()
+        )
 
 
 @pytest.fixture
@@ -46,8 +49,10 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     }
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]
     provision(settings)
-    procs = {name: ServiceProcess(name, service_env(env), tmp_path / "logs" / f"{name}.log")
-             for name in SERVICES}
+    procs = {
+        name: ServiceProcess(name, service_env(env), tmp_path / "logs" / f"{name}.log")
+        for name in SERVICES
+    }
     for proc in procs.values():
         proc.start()
     standins.wait_for_port("127.0.0.1", api_port, timeout=60)

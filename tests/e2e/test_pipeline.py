@@ -126,6 +126,7 @@ async def read_letters(stack: Stack, topic: str, n: int) -> list[DeadLetter]:
     await consumer.start()
     found: list[DeadLetter] = []
     try:
+
         async def enough() -> bool:
             batch = await consumer.getmany(timeout_ms=500)
             found.extend(decode(DeadLetter, r.value) for rs in batch.values() for r in rs)

@@ -23,13 +23,17 @@ def broker(request: pytest.FixtureRequest, infra: Infra) -> Broker:
 @pytest.fixture
 def broker_settings(broker: Broker, prefix: str) -> CommonSettings:
     return CommonSettings(
-        kafka_bootstrap=broker.bootstrap, kafka_idempotence=broker.idempotence,
-        topic_prefix=f"{prefix}.", kafka_session_timeout_ms=6000, kafka_heartbeat_interval_ms=1000,
+        kafka_bootstrap=broker.bootstrap,
+        kafka_idempotence=broker.idempotence,
+        topic_prefix=f"{prefix}.",
+        kafka_session_timeout_ms=6000,
+        kafka_heartbeat_interval_ms=1000,
     )
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60.0,
-                     interval: float = 0.5) -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 60.0, interval: float = 0.5
+) -> None:
     """Wait until ``check`` holds; a bounded wait, not a timing assertion."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -32,7 +32,9 @@ pytestmark = pytest.mark.integration
 TOPIC, OUT = "contract.in", "contract.out"
 
 
-async def produce(settings: CommonSettings, topic: str, values: Sequence[tuple[str, bytes]]) -> None:
+async def produce(
+    settings: CommonSettings, topic: str, values: Sequence[tuple[str, bytes]]
+) -> None:
     producer = make_producer(settings)
     await producer.start()
     try:
@@ -73,9 +75,14 @@ async def run_loop(settings: CommonSettings, handler: Collect, group: str) -> No
     await producer.start()
     try:
         loop = ConsumerLoop(
-            name="contract", consumer=consumer, producer=producer, handler=handler,
-            dead_letter_topic=settings.topics.name("contract.dlq"), stop=handler.stop,
-            max_backoff_s=1.0, batch_size=50,
+            name="contract",
+            consumer=consumer,
+            producer=producer,
+            handler=handler,
+            dead_letter_topic=settings.topics.name("contract.dlq"),
+            stop=handler.stop,
+            max_backoff_s=1.0,
+            batch_size=50,
         )
         await asyncio.wait_for(loop.run(), timeout=120)
     finally:
@@ -142,8 +149,9 @@ async def test_invalid_records_go_to_the_dead_letter_topic_with_reason(
     await run_loop(broker_settings, handler, "g-dlq")
     assert sorted(handler.seen) == [("k1", b"v1"), ("k3", b"v2")]
     letters = await read_all(broker_settings, broker_settings.topics.name("contract.dlq"), 2)
-    originals = sorted((base64.b64decode(d.key_b64 or ""), base64.b64decode(d.value_b64))
-                       for d in letters)
+    originals = sorted(
+        (base64.b64decode(d.key_b64 or ""), base64.b64decode(d.value_b64)) for d in letters
+    )
     assert originals == [(b"k2", b"bad-1"), (b"k4", b"bad-2\xff")]
     assert all("bad record" in d.reason and d.consumer == "contract" for d in letters)
 
@@ -162,8 +170,14 @@ async def read_all(settings: CommonSettings, topic: str, n: int) -> list[DeadLet
     await consumer.start()
     await producer.start()
     try:
-        loop = ConsumerLoop(name="reader", consumer=consumer, producer=producer,
-                            handler=per_record(take), dead_letter_topic=topic + ".x", stop=stop)
+        loop = ConsumerLoop(
+            name="reader",
+            consumer=consumer,
+            producer=producer,
+            handler=per_record(take),
+            dead_letter_topic=topic + ".x",
+            stop=stop,
+        )
         await asyncio.wait_for(loop.run(), timeout=60)
     finally:
         await consumer.stop()

@@ -11,8 +11,11 @@ from typing import Any
 from services.api.cases.models import CaseFilters, CaseSort
 
 SORTS: dict[CaseSort, list[dict[str, Any]]] = {
-    CaseSort.QUEUE: [{"priority_rank": {"order": "asc", "missing": "_last"}},
-                     {"created_at": "asc"}, {"case_id": "asc"}],
+    CaseSort.QUEUE: [
+        {"priority_rank": {"order": "asc", "missing": "_last"}},
+        {"created_at": "asc"},
+        {"case_id": "asc"},
+    ],
     CaseSort.NEWEST: [{"created_at": "desc"}, {"case_id": "asc"}],
     CaseSort.OLDEST: [{"created_at": "asc"}, {"case_id": "asc"}],
 }

@@ -36,8 +36,12 @@ class CaseService:
             raise ValueError(f"分页超出范围：最多浏览前 {MAX_WINDOW} 条，请增加筛选条件")
         try:
             found = await self.es.search(
-                index=self.index, query=case_query(filters), sort=SORTS[sort],
-                from_=start, size=size, track_total_hits=True,
+                index=self.index,
+                query=case_query(filters),
+                sort=SORTS[sort],
+                from_=start,
+                size=size,
+                track_total_hits=True,
                 source_excludes=["timeline", "sources", "suggestions"],
             )
         except NotFoundError:
@@ -66,7 +70,9 @@ class CaseService:
     async def report_status(self, report_id: str) -> ReportStatus | None:
         try:
             found = await self.es.search(
-                index=self.index, query={"term": {"source_ids": report_id}}, size=1,
+                index=self.index,
+                query={"term": {"source_ids": report_id}},
+                size=1,
                 source_includes=["case_id", "state"],
             )
         except NotFoundError:
@@ -77,16 +83,23 @@ class CaseService:
         if not hits:
             return None
         doc = hits[0]["_source"]
-        return ReportStatus(report_id=report_id, case_id=doc["case_id"], state=doc["state"],
-                            state_label=label(doc["state"]))
+        return ReportStatus(
+            report_id=report_id,
+            case_id=doc["case_id"],
+            state=doc["state"],
+            state_label=label(doc["state"]),
+        )
 
     def summary(self, doc: dict[str, Any]) -> CaseSummary:
         dept = doc.get("department")
-        return CaseSummary(
-            **{k: doc.get(k) for k in CaseSummary.model_fields if k in doc},
-            state_label=label(doc["state"]),
-            department_name=self._department_name(dept),
-            town_name=self.places.town_name(doc.get("town")),
+        fields = {k: doc.get(k) for k in CaseSummary.model_fields if k in doc}
+        return CaseSummary.model_validate(
+            {
+                **fields,
+                "state_label": label(doc["state"]),
+                "department_name": self._department_name(dept),
+                "town_name": self.places.town_name(doc.get("town")),
+            }
         )
 
     def _department_name(self, code: str | None) -> str | None:

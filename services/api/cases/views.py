@@ -43,8 +43,15 @@ async def list_cases(
     sort: CaseSort = CaseSort.QUEUE,
 ) -> CasePage:
     filters = CaseFilters(
-        state=state, department=department, town=town, category=category, dimension=dimension,
-        priority=priority, auto_dispatched=auto_dispatched, q=q, created_from=created_from,
+        state=state,
+        department=department,
+        town=town,
+        category=category,
+        dimension=dimension,
+        priority=priority,
+        auto_dispatched=auto_dispatched,
+        q=q,
+        created_from=created_from,
         created_to=created_to,
     )
     try:

@@ -1,0 +1,138 @@
+"""The HTTP API against real Kafka and Elasticsearch: 202s land on Kafka, bad input gets a
+clear 4xx with the reason."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cityops.contracts import ReportSubmitted
+from cityops.kafka import decode, ensure_topics, make_consumer
+from services.api.main import create_app
+from services.api.settings import ApiSettings
+from tests.conftest import Infra
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def api_settings(infra: Infra, prefix: str) -> ApiSettings:
+    settings = ApiSettings(**infra.settings(prefix))  # type: ignore[arg-type]
+    ensure_topics(settings, settings.topics.all())
+    return settings
+
+
+@pytest.fixture
+def client(api_settings: ApiSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(api_settings)) as c:
+        yield c
+
+
+def report(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "idempotency_key": "k-0000000001",
+        "text": "古棕路与申港大道路口路灯不亮",
+        "location": {"lat": 30.91, "lon": 121.92},
+        "address": "古棕路申港大道",
+        "photos": ["https://photos.example.invalid/a.jpg"],
+        "reporter": {"id": "gw-007", "role": "grid_worker", "name": "王芳"},
+    }
+    body.update(over)
+    return body
+
+
+async def read_reports(settings: ApiSettings, n: int) -> list[ReportSubmitted]:
+    consumer = make_consumer(settings, "test-reader", [settings.topics.reports_submitted])
+    await consumer.start()
+    found: list[ReportSubmitted] = []
+    try:
+        for _ in range(60):
+            batch = await consumer.getmany(timeout_ms=500)
+            found += [decode(ReportSubmitted, r.value) for rs in batch.values() for r in rs]
+            if len(found) >= n:
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+def test_accepted_report_is_on_kafka_and_retries_keep_the_id(
+    client: TestClient, api_settings: ApiSettings
+) -> None:
+    first = client.post("/api/v1/reports", json=report())
+    again = client.post("/api/v1/reports", json=report())
+    other = client.post("/api/v1/reports", json=report(idempotency_key="k-0000000002"))
+    assert first.status_code == again.status_code == other.status_code == 202
+    assert first.json()["report_id"] == again.json()["report_id"] != other.json()["report_id"]
+    assert first.json()["status_url"] == f"/api/v1/reports/{first.json()['report_id']}"
+    on_kafka = asyncio.run(read_reports(api_settings, 3))
+    assert [r.report_id for r in on_kafka].count(first.json()["report_id"]) == 2
+    assert on_kafka[0].reporter.name == "王芳" and on_kafka[0].photos
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (report(text=""), "text"),
+        (report(text=" \n "), "text"),
+        (report(location={"lat": 95, "lon": 121.9}), "location.lat"),
+        (report(location={"lat": 39.9, "lon": 116.4}), "location"),
+        (report(idempotency_key="short"), "idempotency_key"),
+        (report(idempotency_key="has spaces in it"), "idempotency_key"),
+        (report(photos=["not a url"]), "photos.0"),
+        (report(reporter={"id": "m1", "role": "manager"}), "reporter.role"),
+        (report(occurred_at="2020-01-01T00:00:00+08:00"), "occurred_at"),
+        (report(unexpected="x"), "unexpected"),
+        ({k: v for k, v in report().items() if k != "location"}, "location"),
+    ],
+)
+def test_invalid_reports_get_422_with_the_field_and_reason(
+    client: TestClient, body: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/v1/reports", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 422 and problem["detail"]
+    assert field in [e["field"] for e in problem["errors"]], problem
+
+
+def test_body_that_is_not_json_gets_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/reports", content=b"{oops", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422 and response.json()["errors"]
+
+
+def test_unknown_case_and_report_get_404_with_reason(client: TestClient) -> None:
+    case = client.get("/api/v1/cases/LGNOSUCHCASE00")
+    assert case.status_code == 404 and "LGNOSUCHCASE00" in case.json()["detail"]
+    assert client.get("/api/v1/reports/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"page": 0}, 422),
+        ({"size": 1000}, 422),
+        ({"sort": "random"}, 422),
+        ({"page": 500, "size": 100}, 400),
+        ({"created_from": "yesterday"}, 422),
+    ],
+)
+def test_bad_queue_queries_get_4xx(client: TestClient, params: dict[str, Any], status: int) -> None:
+    response = client.get("/api/v1/cases", params=params)
+    assert response.status_code == status and response.json()["detail"]
+
+
+def test_health_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").status_code == 200
+    client.post("/api/v1/reports", json=report(idempotency_key="k-metrics-01"))
+    assert (
+        'cityops_reports_accepted_total{source_type="grid_worker"}' in client.get("/metrics").text
+    )

@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--count", type=int, default=None, help="stop after N (default: never)")
     sim.add_argument("--seed", type=int, default=7)
     sim.set_defaults(func=_simulate)
+
+    from services.classifier.cli import register as register_router
+
+    register_router(sub)
     return parser
 
 

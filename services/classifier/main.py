@@ -3,25 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from cityops import jurisdiction, logs, runtime, taxonomy
 from cityops.kafka import per_record
 from services.classifier.handler import ClassifyReports
+from services.classifier.model.artifact import ArtifactError
+from services.classifier.model.predictor import Predictor
 from services.classifier.routing import KeywordScorer, Scorer
 from services.classifier.settings import ClassifierSettings
 
+log = logging.getLogger(__name__)
 
-def load_scorer(settings: ClassifierSettings) -> Scorer:
-    return KeywordScorer(taxonomy.load())
+
+def load_scorer(settings: ClassifierSettings) -> tuple[Scorer, float]:
+    """The scorer and its auto-dispatch threshold. A model that cannot load stops the
+    service at start, with the reason, rather than routing with something else."""
+    if settings.classifier_keywords_only:
+        return KeywordScorer(taxonomy.load()), settings.auto_dispatch_threshold or 0.6
+    predictor = Predictor.load(settings.classifier_model_dir, taxonomy.load())
+    if predictor.manifest.label_kind != "taxonomy":
+        raise ArtifactError(
+            f"{predictor.version} is not a taxonomy model; the service "
+            "needs one whose labels are taxonomy classes"
+        )
+    log.info(
+        "model loaded", extra={"model_version": predictor.version, "threshold": predictor.threshold}
+    )
+    return predictor, settings.auto_dispatch_threshold or predictor.threshold
 
 
 def build(settings: ClassifierSettings) -> runtime.ConsumerService:
+    scorer, threshold = load_scorer(settings)
     handler = ClassifyReports(
         topics=settings.topics,
-        scorer=load_scorer(settings),
+        scorer=scorer,
         taxonomy=taxonomy.load(),
         places=jurisdiction.load(),
-        threshold=settings.auto_dispatch_threshold,
+        threshold=threshold,
     )
     return runtime.ConsumerService(
         name="classifier",

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import Actor, CaseSource, GeoPoint, Role, SourceType
-from services.classifier.routing import KeywordScorer, route
+from services.classifier.routing import KeywordScorer, apply_hint, decide, route
 
 TAX = taxonomy.load()
 PLACES = jurisdiction.load()
@@ -54,6 +54,16 @@ def test_location_outside_every_town_abstains_without_guessing() -> None:
 
 
 def test_category_hint_raises_its_class() -> None:
-    hinted = TAX.leaves[5].code
-    result = route(source("这里有问题", hint=hinted), KeywordScorer(TAX), TAX, PLACES, 0.3)
-    assert result.category == hinted
+    ranked = [("A", 0.4), ("B", 0.35), ("C", 0.05)]
+    boosted = apply_hint(ranked, "B")
+    assert boosted[0][0] == "B"
+    assert abs(sum(p for _, p in boosted) - 0.8) < 1e-9
+    assert apply_hint(ranked, "Z") == ranked and apply_hint(ranked, None) == ranked
+
+
+def test_department_probability_adds_up_its_classes() -> None:
+    ranked = [("A", 0.4), ("B", 0.35), ("C", 0.25)]
+    decision = decide(ranked, {"A": "water", "B": "police", "C": "police"})
+    assert decision.department == "police" and decision.category == "B"
+    assert abs(decision.confidence - 0.6) < 1e-9
+    assert [t[0] for t in decision.top] == ["A", "B", "C"]

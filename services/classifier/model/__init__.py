@@ -1,0 +1,1 @@
+"""The trained router: features, the calibrated classifier, thresholds, artifacts, metrics."""

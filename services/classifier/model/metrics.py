@@ -1,0 +1,57 @@
+"""Router metrics and corpus diversity. Pure functions over plain lists."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from sklearn.metrics import accuracy_score, classification_report, f1_score
+
+
+def scores(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+    return {
+        "accuracy": round(float(accuracy_score(truth, predicted)), 4),
+        "macro_f1": round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 4),
+    }
+
+
+def per_class(truth: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    report: dict[str, Any] = classification_report(
+        truth, predicted, output_dict=True, zero_division=0
+    )
+    return report
+
+
+def distinct_ngrams(texts: Sequence[str], n: int) -> float:
+    """Distinct character n-grams over all n-grams (distinct-n); higher is more varied."""
+    total, seen = 0, set()
+    for text in texts:
+        grams = [text[i : i + n] for i in range(len(text) - n + 1)]
+        total += len(grams)
+        seen.update(grams)
+    return round(len(seen) / total, 4) if total else 0.0
+
+
+def diversity(texts: Sequence[str]) -> dict[str, Any]:
+    lengths = sorted(len(t) for t in texts)
+
+    def pct(p: float) -> int:
+        return lengths[min(len(lengths) - 1, int(p * len(lengths)))]
+
+    return {
+        "texts": len(texts),
+        "distinct_texts": len(set(texts)),
+        "distinct_1": distinct_ngrams(texts, 1),
+        "distinct_2": distinct_ngrams(texts, 2),
+        "distinct_3": distinct_ngrams(texts, 3),
+        "length": {
+            "min": lengths[0],
+            "p10": pct(0.1),
+            "median": int(statistics.median(lengths)),
+            "p90": pct(0.9),
+            "max": lengths[-1],
+            "mean": round(statistics.fmean(lengths), 1),
+            "stdev": round(statistics.pstdev(lengths), 1),
+        },
+    }

@@ -109,15 +109,44 @@ class CaseClassified(Wire):
 
 class CommandKind(StrEnum):
     OPEN = "open"
+    REGISTER = "register"
+    REJECT = "reject"
     DISPATCH = "dispatch"
+    REROUTE = "reroute"
+    ACCEPT = "accept"
+    RETURN = "return"
+    REQUEST_EXTENSION = "request_extension"
+    DECIDE_EXTENSION = "decide_extension"
+    DEFER = "defer"
+    RESUME = "resume"
+    REPORT_BACK = "report_back"
+    VERIFY = "verify"
+    CLOSE = "close"
+    MERGE = "merge"
+    ATTACH = "attach"
+    SPLIT = "split"
+    SLA_ALERT = "sla_alert"
 
 
 class OpenCase(Wire):
-    """Open a case from a classified source (the system issues it)."""
+    """Open a case from a classified source, or attach the source if the case exists."""
 
     kind: Literal[CommandKind.OPEN] = CommandKind.OPEN
     source: CaseSource
     classification: Classification
+
+
+class RegisterCase(Wire):
+    """立案: accept the report as a case, optionally correcting its class."""
+
+    kind: Literal[CommandKind.REGISTER] = CommandKind.REGISTER
+    category: str | None = None
+
+
+class RejectCase(Wire):
+    """不予立案: not a case (invalid, duplicate outside the system, not our remit)."""
+
+    kind: Literal[CommandKind.REJECT] = CommandKind.REJECT
 
 
 class DispatchCase(Wire):
@@ -128,7 +157,118 @@ class DispatchCase(Wire):
     category: str | None = None
 
 
-CommandBody = Annotated[OpenCase | DispatchCase, Field(discriminator="kind")]
+class RerouteCase(Wire):
+    """改派: fix a misroute without closing the case."""
+
+    kind: Literal[CommandKind.REROUTE] = CommandKind.REROUTE
+    department: str
+    category: str | None = None
+
+
+class AcceptCase(Wire):
+    kind: Literal[CommandKind.ACCEPT] = CommandKind.ACCEPT
+
+
+class ReturnCase(Wire):
+    """退单: the department says the case is not theirs; it goes back to the dispatcher."""
+
+    kind: Literal[CommandKind.RETURN] = CommandKind.RETURN
+
+
+class RequestExtension(Wire):
+    """延期申请: the department asks for more time."""
+
+    kind: Literal[CommandKind.REQUEST_EXTENSION] = CommandKind.REQUEST_EXTENSION
+    hours: float = Field(gt=0, le=24 * 60)
+
+
+class DecideExtension(Wire):
+    kind: Literal[CommandKind.DECIDE_EXTENSION] = CommandKind.DECIDE_EXTENSION
+    approve: bool
+
+
+class DeferCase(Wire):
+    """缓办: pause the case and its clock."""
+
+    kind: Literal[CommandKind.DEFER] = CommandKind.DEFER
+
+
+class ResumeCase(Wire):
+    kind: Literal[CommandKind.RESUME] = CommandKind.RESUME
+
+
+class ReportBack(Wire):
+    """处理反馈: the department reports the work done, with evidence."""
+
+    kind: Literal[CommandKind.REPORT_BACK] = CommandKind.REPORT_BACK
+
+
+class VerifyCase(Wire):
+    """核查: passed → ready to close; failed → 返工, back to the department."""
+
+    kind: Literal[CommandKind.VERIFY] = CommandKind.VERIFY
+    passed: bool
+
+
+class CloseCase(Wire):
+    """结案."""
+
+    kind: Literal[CommandKind.CLOSE] = CommandKind.CLOSE
+
+
+class MergeCase(Wire):
+    """Merge this case into ``target_case_id``; its sources move there."""
+
+    kind: Literal[CommandKind.MERGE] = CommandKind.MERGE
+    target_case_id: str
+
+
+class AttachSources(Wire):
+    """(system) Sources arriving from a case merged into this one."""
+
+    kind: Literal[CommandKind.ATTACH] = CommandKind.ATTACH
+    from_case_id: str
+    sources: tuple[CaseSource, ...]
+    classification: Classification
+
+
+class SplitCase(Wire):
+    """Undo a wrong merge: the source leaves this case and opens its own."""
+
+    kind: Literal[CommandKind.SPLIT] = CommandKind.SPLIT
+    source_id: str
+
+
+class SlaAlert(Wire):
+    """(system) A deadline's warning share or the deadline itself has passed."""
+
+    kind: Literal[CommandKind.SLA_ALERT] = CommandKind.SLA_ALERT
+    stage: str
+    level: Literal["warning", "breach"]
+    deadline: AwareDatetime
+
+
+CommandBody = Annotated[
+    OpenCase
+    | RegisterCase
+    | RejectCase
+    | DispatchCase
+    | RerouteCase
+    | AcceptCase
+    | ReturnCase
+    | RequestExtension
+    | DecideExtension
+    | DeferCase
+    | ResumeCase
+    | ReportBack
+    | VerifyCase
+    | CloseCase
+    | MergeCase
+    | AttachSources
+    | SplitCase
+    | SlaAlert,
+    Field(discriminator="kind"),
+]
 
 
 class CaseCommand(Wire):
@@ -151,7 +291,25 @@ class EventKind(StrEnum):
     OPENED = "opened"
     SOURCE_ATTACHED = "source_attached"
     REGISTERED = "registered"
+    INVALIDATED = "invalidated"
     DISPATCHED = "dispatched"
+    REROUTED = "rerouted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+    EXTENSION_REQUESTED = "extension_requested"
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_DENIED = "extension_denied"
+    DEFERRED = "deferred"
+    RESUMED = "resumed"
+    REPORTED_BACK = "reported_back"
+    VERIFIED = "verified"
+    REWORK = "rework"
+    CLOSED = "closed"
+    MERGED_INTO = "merged_into"
+    SOURCES_MERGED = "sources_merged"
+    SOURCE_DETACHED = "source_detached"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACHED = "sla_breached"
     COMMAND_REJECTED = "command_rejected"
 
 

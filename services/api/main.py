@@ -16,6 +16,7 @@ from cityops import jurisdiction, logs, taxonomy
 from cityops.kafka import make_producer
 from cityops.search import CaseIndex, make_async_client
 from services.api import problems
+from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
 from services.api.settings import ApiSettings
@@ -35,6 +36,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.cases = CaseService(
             es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
         )
+        app.state.commands = CommandService(producer, settings.topics)
         app.state.es = es
         log.info("service started", extra={"port": settings.api_port})
         try:

@@ -16,11 +16,12 @@ def case_id_for(source_id: str) -> str:
     return PREFIX + base64.b32encode(digest).decode()[:12]
 
 
-def open_command(classified: CaseClassified) -> CaseCommand:
+def open_command(classified: CaseClassified, case_id: str | None = None) -> CaseCommand:
+    """Open (or join, when ``case_id`` names an existing case) from a classified source."""
     source = classified.source
     return CaseCommand(
         command_id=f"open:{source.source_id}",
-        case_id=case_id_for(source.source_id),
+        case_id=case_id or case_id_for(source.source_id),
         actor=SYSTEM_ACTOR,
         issued_at=classified.classified_at,
         body=OpenCase(source=source, classification=classified.classification),

@@ -14,3 +14,6 @@ class DispatchSettings(CommonSettings):
         default=None,
         description="set 1 on brokers whose ListOffsets(latest) is wrong (Tansu), see docs",
     )
+    sla_warn_share: float = Field(default=0.8, gt=0, lt=1)
+    sla_scan_interval_s: float = Field(default=30.0, gt=0)
+    supervisor_webhook_url: str | None = None

@@ -51,7 +51,8 @@ def test_confident_source_opens_registers_and_dispatches() -> None:
     ]
     assert [e.seq for e in d.events] == [1, 2, 3]
     assert d.case is not None and d.case.status is CaseState.DISPATCHED
-    assert d.events[-1].data == {"department": "water", "auto": True}
+    assert d.events[-1].data["department"] == "water" and d.events[-1].data["auto"] is True
+    assert d.events[-1].data["stage"] == "dispose"
     assert all(e.actor == SYSTEM_ACTOR for e in d.events)
 
 

@@ -22,6 +22,7 @@ class CaseFilters(BaseModel):
     category: str | None = None
     dimension: str | None = None
     priority: str | None = None
+    sla_state: str | None = None
     auto_dispatched: bool | None = None
     q: str | None = Field(default=None, max_length=200)
     created_from: datetime | None = None
@@ -52,6 +53,12 @@ class CaseSummary(BaseModel):
     report_count: int
     auto_dispatched: bool
     confidence: float | None
+    stage: str | None = None
+    deadline: datetime | None = None
+    sla_state: str = "ok"
+    rework_count: int = 0
+    returned_count: int = 0
+    merged_into: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -12,6 +12,7 @@ from services.api.cases.models import CaseFilters, CaseSort
 
 SORTS: dict[CaseSort, list[dict[str, Any]]] = {
     CaseSort.QUEUE: [
+        {"sla_rank": {"order": "asc", "missing": "_last"}},
         {"priority_rank": {"order": "asc", "missing": "_last"}},
         {"created_at": "asc"},
         {"case_id": "asc"},
@@ -25,7 +26,7 @@ def case_query(filters: CaseFilters) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = []
     if filters.state:
         clauses.append({"terms": {"state": filters.state}})
-    for field in ("department", "town", "category", "dimension", "priority"):
+    for field in ("department", "town", "category", "dimension", "priority", "sla_state"):
         value = getattr(filters, field)
         if value:
             clauses.append({"term": {field: value}})

@@ -3,8 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
+from services.api.cases.commands import (
+    CommandAccepted,
+    CommandCreate,
+    CommandRefused,
+    CommandService,
+)
 from services.api.cases.models import (
     CaseFilters,
     CasePage,
@@ -34,6 +40,7 @@ async def list_cases(
     category: str | None = None,
     dimension: str | None = None,
     priority: str | None = None,
+    sla_state: Annotated[str | None, Query(pattern="^(ok|warning|breached)$")] = None,
     auto_dispatched: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: datetime | None = None,
@@ -49,6 +56,7 @@ async def list_cases(
         category=category,
         dimension=dimension,
         priority=priority,
+        sla_state=sla_state,
         auto_dispatched=auto_dispatched,
         q=q,
         created_from=created_from,
@@ -74,3 +82,29 @@ async def report_status(report_id: str, cases: Cases) -> ReportStatus:
     if status is None:
         raise HTTPException(404, f"上报 {report_id} 尚未立案或不存在，请稍后再查")
     return status
+
+
+def command_service(request: Request) -> CommandService:
+    service: CommandService = request.app.state.commands
+    return service
+
+
+Commands = Annotated[CommandService, Depends(command_service)]
+
+
+@router.post(
+    "/cases/{case_id}/commands",
+    status_code=202,
+    response_model=CommandAccepted,
+    summary="案件操作（立案、派遣、改派、受理、退单、延期、缓办、反馈、核查、结案、合并、拆分）",
+)
+async def post_command(
+    case_id: Annotated[str, Path(pattern=r"^LG[A-Z2-7]{12}$")],
+    request: CommandCreate,
+    commands: Commands,
+) -> CommandAccepted:
+    try:
+        command = await commands.submit(case_id, request)
+    except CommandRefused as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return CommandAccepted(command_id=command.command_id, case_id=case_id)

@@ -29,7 +29,7 @@ def words(text: str) -> list[str]:
     return [w for w in jieba.lcut(text) if w.strip()]
 
 
-def build_features(min_df: int = 2, max_features: int = 60_000) -> FeatureUnion:
+def build_features(min_df: int = 2, max_features: int = 40_000) -> FeatureUnion:
     chars = TfidfVectorizer(
         analyzer="char_wb",
         ngram_range=(1, 3),

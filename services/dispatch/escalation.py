@@ -1,0 +1,37 @@
+"""Which deadline alerts are due for a case now. Pure; the app's timer calls it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cityops.contracts import SYSTEM_ACTOR, CaseCommand
+from cityops.contracts.events import SlaAlert
+from cityops.taxonomy import Taxonomy
+from services.dispatch import clocks, sla
+from services.dispatch.states import CaseRecord
+
+
+def due_alert(
+    case: CaseRecord, now: datetime, warn_share: float, taxonomy: Taxonomy
+) -> SlaAlert | None:
+    c = case.clock
+    if c is None or not clocks.running(case) or c.breached:
+        return None
+    if now >= c.deadline:
+        return SlaAlert(stage=c.stage, level="breach", deadline=c.deadline)
+    kind = clocks.clock_type(case, taxonomy)
+    if not c.warned and sla.share_used(c.started_at, c.deadline, now, kind) >= warn_share:
+        return SlaAlert(stage=c.stage, level="warning", deadline=c.deadline)
+    return None
+
+
+def alert_command(case: CaseRecord, alert: SlaAlert, now: datetime) -> CaseCommand:
+    """One command id per (stage, level, deadline): repeated scans send the same command."""
+    return CaseCommand(
+        command_id=f"sla:{alert.stage}:{alert.level}:{alert.deadline.isoformat()}",
+        case_id=case.case_id,
+        actor=SYSTEM_ACTOR,
+        issued_at=now,
+        body=alert,
+        reason="超过处置时限" if alert.level == "breach" else "临近处置时限",
+    )

@@ -62,6 +62,22 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from cityops.search import make_client
+    from cityops.settings import CommonSettings
+    from services.indexer.replay import replay
+
+    settings = CommonSettings()
+    logs.setup("replay", settings.log_level)
+    es = make_client(settings)
+    try:
+        name, count = replay(settings, es, lambda m: print(m, file=sys.stderr), not args.no_swap)
+    finally:
+        es.close()
+    print(f"{count} cases replayed into {name}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cityops",
@@ -119,9 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=7)
     sim.set_defaults(func=_simulate)
 
+    rp = sub.add_parser(
+        "replay",
+        help="rebuild the Elasticsearch read model from cases.events",
+        description="Fold every case from the start of cases.events into a new "
+        "index generation, then point the case alias at it.",
+    )
+    rp.add_argument("--no-swap", action="store_true", help="build the index, keep the alias")
+    rp.set_defaults(func=_replay)
+
+    from services.api.stats.cli import register as register_stats
     from services.classifier.cli import register as register_router
 
     register_router(sub)
+    register_stats(sub)
     return parser
 
 

@@ -87,6 +87,7 @@ def make_consumer(
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "isolation_level": "read_committed",
         "max_poll_records": 500,
+        "group_instance_id": f"{group_id}@{settings.instance_id}",
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)

@@ -8,6 +8,8 @@ environment configures every service (see README, Configuration).
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,6 +36,11 @@ class CommonSettings(BaseSettings):
 
     log_level: str = "INFO"
     health_host: str = "127.0.0.1"
+    instance_id: str = Field(
+        default_factory=socket.gethostname,
+        description="stable per worker process: Kafka static membership, so a restarted "
+        "worker takes its partitions back at once instead of waiting for a rebalance",
+    )
 
     @property
     def topics(self) -> Topics:

@@ -20,6 +20,8 @@ from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
 from services.api.settings import ApiSettings
+from services.api.stats.service import StatsService
+from services.api.stats.views import router as stats_router
 from services.ingest.service import IngestService
 from services.ingest.views import router as ingest_router
 
@@ -37,6 +39,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
             es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
         )
         app.state.commands = CommandService(producer, settings.topics)
+        app.state.stats = StatsService(
+            es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
+        )
         app.state.es = es
         log.info("service started", extra={"port": settings.api_port})
         try:
@@ -50,6 +55,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     problems.install(app)
     app.include_router(ingest_router)
     app.include_router(cases_router)
+    app.include_router(stats_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

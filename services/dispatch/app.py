@@ -54,6 +54,7 @@ def faust_options(settings: DispatchSettings) -> dict[str, Any]:
         "web_host": settings.health_host,
         "datadir": settings.dispatch_data_dir,
         "worker_redirect_stdouts": False,
+        "consumer_group_instance_id": f"dispatch@{settings.instance_id}",
     }
     if settings.dispatch_producer_max_batch_size:
         options["producer_max_batch_size"] = settings.dispatch_producer_max_batch_size

@@ -4,8 +4,9 @@ A source joins a case when all hold:
 - the case opened within the class's merge window (hours) before the source;
 - the classes are the same or related (the taxonomy's ``merge.related``);
 - it is within the class's merge radius (metres), or on the same watched asset;
-- the texts are alike enough, unless one side is a sensor alarm or they share an asset
-  (a machine's text says nothing about "which pothole").
+- the texts are alike enough for the distance (the closer, the less they must agree),
+  unless one side is a sensor alarm or they share an asset (a machine's text says
+  nothing about "which pothole").
 
 Text similarity is the Jaccard overlap of character bigrams, digits included, so "门口
 12号的坑" and "门口58号的坑" on the same street score lower than two wordings of one.
@@ -22,8 +23,10 @@ from pydantic import BaseModel, ConfigDict
 from cityops.contracts import CaseSource, Classification, SourceType
 from cityops.taxonomy import Taxonomy
 
-SAME_CLASS_MIN_SIMILARITY = 0.08
-RELATED_CLASS_MIN_SIMILARITY = 0.16
+# Text similarity a source needs at the edge of the merge radius; the need falls linearly
+# to nothing at the same spot: the closer two reports are, the less their words must agree.
+SAME_CLASS_MIN_SIMILARITY = 0.2
+RELATED_CLASS_MIN_SIMILARITY = 0.3
 MAX_WINDOW_H = 168.0
 
 
@@ -99,9 +102,10 @@ def score(
     if same_asset or sensor:
         return 1.0 + (1.0 - min(metres, 1000.0) / 1000.0)
     text = similarity(source.text, ref.text)
-    need = (
+    edge = (
         SAME_CLASS_MIN_SIMILARITY if ref.category == cl.category else RELATED_CLASS_MIN_SIMILARITY
     )
+    need = edge * min(metres, leaf.merge.radius_m) / leaf.merge.radius_m
     if text < need:
         return None
     return text + 0.5 * (1.0 - metres / leaf.merge.radius_m)
@@ -124,3 +128,23 @@ def find_match(
 def prune(refs: Iterable[OpenCaseRef], now: datetime) -> list[OpenCaseRef]:
     horizon = now - timedelta(hours=MAX_WINDOW_H)
     return [r for r in refs if r.opened_at >= horizon]
+
+
+def assign(
+    items: Iterable[tuple[CaseSource, Classification]], taxonomy: Taxonomy
+) -> dict[str, str]:
+    """Source id → case id for a stream of sources, as the dispatch app assigns them: one
+    list of open cases per town, the first source of a case naming it."""
+    by_town: dict[str | None, list[OpenCaseRef]] = {}
+    owner: dict[str, str] = {}
+    for source, cl in items:
+        refs = by_town.setdefault(cl.town, [])
+        match = find_match(source, cl, refs, taxonomy)
+        if match is None:
+            refs.append(OpenCaseRef.of(source.source_id, source, cl))
+            owner[source.source_id] = source.source_id
+        else:
+            refs[refs.index(match)] = match.with_source(source.source_id)
+            owner[source.source_id] = match.case_id
+        by_town[cl.town] = prune(by_town[cl.town], source.occurred_at)
+    return owner

@@ -27,7 +27,7 @@ RULES: dict[CommandKind, tuple[frozenset[Role], frozenset[CaseState]]] = {
     CommandKind.CLOSE: (DISPATCHERS, frozenset({S.VERIFIED})),
     CommandKind.MERGE: (DISPATCHERS, OPEN_STATES),
     CommandKind.SPLIT: (DISPATCHERS, OPEN_STATES),
-    CommandKind.ATTACH: (SYSTEM, frozenset(CaseState)),
+    CommandKind.ATTACH: (SYSTEM | DISPATCHERS, frozenset(CaseState)),  # a merge's second half
     CommandKind.SLA_ALERT: (SYSTEM, OPEN_STATES - {S.DEFERRED}),
 }
 

@@ -37,7 +37,7 @@ ACTORS = {
 
 steps = st.lists(
     st.tuples(
-        st.sampled_from(sorted(BODIES) + ["tick"]),
+        st.sampled_from([*sorted(BODIES), "tick"]),
         st.sampled_from(sorted(ACTORS)),
         st.integers(min_value=0, max_value=72),  # hours since the previous step
         st.booleans(),  # with a reason
@@ -94,7 +94,7 @@ def check_step(before: CaseRecord, d, command: CaseCommand) -> None:  # type: ig
 @settings(max_examples=300, deadline=None)
 @given(abstained=st.booleans(), script=steps)
 def test_random_command_sequences_keep_the_case_valid(abstained: bool, script) -> None:  # type: ignore[no-untyped-def]
-    case, events, now = play(abstained, script)
+    case, events, _ = play(abstained, script)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     doc = fold_all(None, events)
     assert doc is not None and doc["state"] == case.status.value
@@ -106,7 +106,7 @@ def test_random_command_sequences_keep_the_case_valid(abstained: bool, script) -
 def test_metrics_count_each_case_in_exactly_one_state(scripts) -> None:  # type: ignore[no-untyped-def]
     docs, end = [], T0
     for i, (abstained, script) in enumerate(scripts):
-        case, events, now = play(abstained, script)
+        _, events, now = play(abstained, script)
         doc = fold_all(None, events)
         assert doc is not None
         docs.append({**doc, "case_id": f"{doc['case_id']}-{i}"})

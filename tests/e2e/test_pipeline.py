@@ -11,11 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+from elasticsearch import Elasticsearch
 
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import DeadLetter
 from cityops.kafka import decode, make_consumer, make_producer
+from cityops.search import CaseIndex, make_client
 from cityops.simulate import reports
+from services.indexer.replay import replay
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually
 
@@ -30,6 +33,12 @@ def distinct_and_repeated(n: int) -> tuple[list[dict[str, Any]], int]:
     posts = distinct + repeats
     rng.shuffle(posts)
     return posts, len(distinct)
+
+
+def snapshot(es: Elasticsearch, index: str) -> dict[str, Any]:
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, query={"match_all": {}}, size=10_000)["hits"]["hits"]
+    return {h["_id"]: h["_source"] for h in hits}
 
 
 async def all_cases(client: httpx.AsyncClient) -> list[dict[str, Any]]:
@@ -75,6 +84,16 @@ async def test_200_reports_make_one_case_each(stack: Stack) -> None:
 
         status = await client.get(f"/api/v1/reports/{ids[0]}")
         assert status.status_code == 200 and status.json()["case_id"].startswith("LG")
+
+    # replay of cases.events yields an index identical to the live one
+    es = make_client(stack.settings)
+    try:
+        live_alias = CaseIndex(stack.settings.index_prefix).alias
+        rebuilt, count = replay(stack.settings, es, lambda m: None, swap=False)
+        assert count == distinct
+        assert snapshot(es, rebuilt) == snapshot(es, live_alias)
+    finally:
+        es.close()
 
     for name, proc in stack.processes.items():
         # uvicorn re-raises the SIGTERM it handled once shutdown is complete, hence -15.

@@ -18,6 +18,7 @@ from cityops.processes import SERVICES, ServiceProcess, service_env
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from cityops.simulate import run as simulate
+from cityops.simulate import work_cases
 
 
 def _port(preferred: int) -> int:
@@ -64,9 +65,11 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
         feeder = threading.Thread(
             target=simulate,
             daemon=True,
-            args=(url, taxonomy.load(), jurisdiction.load(), rate, None),
+            args=(url, taxonomy.load(), jurisdiction.load(), rate, None, 7, stop),
         )
         feeder.start()
+        workers = threading.Thread(target=work_cases, daemon=True, args=(url, stop))
+        workers.start()
         print(f"\ncityops is running. Open {url}  (API docs: {url}docs)")
         print(f"logs: {workdir / 'logs'}   press Ctrl-C to stop\n")
         while not stop.is_set():
@@ -77,6 +80,7 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
             stop.wait(1.0)
         return 0
     finally:
+        stop.set()
         print("stopping services ...")
         for proc in reversed(procs):
             proc.signal(signal.SIGTERM)

@@ -6,8 +6,10 @@ network does; each must still make one case.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -117,13 +119,15 @@ def run(
     rate: float,
     count: int | None,
     seed: int = 7,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Post reports at ``rate`` per second; stop after ``count`` (or never). Return posts made."""
+    """Post reports at ``rate`` per second; stop after ``count``, or when ``stop`` is set.
+    Return the number of posts made."""
     made = 0
     interval = 1.0 / rate if rate > 0 else 0.0
     with httpx.Client(base_url=api_url, timeout=10) as client:
         for body in reports(taxonomy, places, seed):
-            if count is not None and made >= count:
+            if (count is not None and made >= count) or (stop is not None and stop.is_set()):
                 break
             try:
                 response = client.post("/api/v1/reports", json=body)
@@ -138,3 +142,51 @@ def run(
             if interval:
                 time.sleep(interval)
     return made
+
+
+# What simulated people do next with a case in each state: (role, command body).
+NEXT_STEP: dict[str, tuple[str, dict[str, object]]] = {
+    "pending": ("dispatcher", {"kind": "dispatch"}),
+    "dispatched": ("department", {"kind": "accept"}),
+    "in_progress": ("department", {"kind": "report_back"}),
+    "reported_back": ("dispatcher", {"kind": "verify", "passed": True}),
+    "verified": ("dispatcher", {"kind": "close"}),
+}
+
+
+def next_command(case: dict[str, object], rng: random.Random) -> dict[str, object] | None:
+    """The command a simulated dispatcher or department would send next, or None."""
+    step = NEXT_STEP.get(str(case["state"]))
+    if step is None:
+        return None
+    role, body = step
+    body = dict(body)
+    if body["kind"] == "dispatch":
+        body["department"] = case["department"]
+    if body["kind"] == "verify" and rng.random() < 0.15:
+        body["passed"] = False  # 返工
+    actor: dict[str, object] = {"id": f"sim-{role}", "role": role, "name": "演示"}
+    if role == "department":
+        actor["department"] = case["department"]
+    return {
+        "command_id": f"sim:{case['case_id']}:{case['state']}:{case.get('rework_count', 0)}",
+        "actor": actor,
+        "reason": "演示处置" if body["kind"] != "verify" or body["passed"] else "现场仍未修复",
+        "body": body,
+    }
+
+
+def work_cases(api_url: str, stop: threading.Event, interval: float = 3.0, seed: int = 5) -> None:
+    """Move a few cases a step along the lifecycle every ``interval`` seconds."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=api_url, timeout=10) as client:
+        while not stop.wait(interval):
+            try:
+                cases = client.get("/api/v1/cases", params={"size": 50, "sort": "oldest"}).json()
+            except (httpx.HTTPError, ValueError):
+                continue
+            for case in rng.sample(cases.get("items", []), k=min(4, len(cases.get("items", [])))):
+                command = next_command(case, rng)
+                if command is not None:
+                    with contextlib.suppress(httpx.HTTPError):
+                        client.post(f"/api/v1/cases/{case['case_id']}/commands", json=command)

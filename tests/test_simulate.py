@@ -1,0 +1,30 @@
+import random
+
+from cityops import jurisdiction, taxonomy
+from cityops.simulate import next_command, reports
+
+
+def test_demo_reports_are_valid_and_repeat_keys_sometimes() -> None:
+    stream = reports(taxonomy.load(), jurisdiction.load(), seed=1, repeat_share=0.2)
+    bodies = [next(stream) for _ in range(200)]
+    keys = [b["idempotency_key"] for b in bodies]
+    assert len(set(keys)) < len(keys)  # some retries
+    places = jurisdiction.load()
+    for body in bodies:
+        loc = body["location"]
+        assert places.locate(loc["lat"], loc["lon"]) is not None  # type: ignore[index]
+
+
+def test_simulated_people_take_the_next_lifecycle_step() -> None:
+    rng = random.Random(0)
+    case = {"case_id": "LGX", "state": "dispatched", "department": "water"}
+    command = next_command(case, rng)
+    assert command is not None
+    assert command["body"] == {"kind": "accept"}
+    assert command["actor"] == {
+        "id": "sim-department",
+        "role": "department",
+        "name": "演示",
+        "department": "water",
+    }
+    assert next_command({**case, "state": "closed"}, rng) is None

@@ -6,8 +6,10 @@ yields one example: the case's first text, labelled with the dispatcher's catego
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cityops.contracts import CaseEvent, EventKind, Role
 
@@ -35,3 +37,15 @@ def corrections(events: Iterable[CaseEvent]) -> list[Correction]:
         for case_id, label in sorted(final.items())
         if case_id in text and label != router[case_id]
     ]
+
+
+def export(events: Iterable[CaseEvent], path: Path) -> int:
+    """Write the corrections in ``events`` as a CSV that ``cityops router retrain
+    --corrections`` reads (columns text, label, case_id, router_category)."""
+    rows = corrections(events)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "case_id", "router_category"])
+        for row in rows:
+            writer.writerow([row.text, row.label, row.case_id, row.router_category])
+    return len(rows)

@@ -136,3 +136,68 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert (
         'cityops_reports_accepted_total{source_type="grid_worker"}' in client.get("/metrics").text
     )
+
+
+def command(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "command_id": "cmd-0000000001",
+        "actor": {"id": "dsp-1", "role": "dispatcher"},
+        "reason": "确认派遣",
+        "body": {"kind": "dispatch", "department": "water"},
+    }
+    body.update(over)
+    return body
+
+
+def test_case_commands_are_published_keyed_by_case(
+    client: TestClient, api_settings: ApiSettings
+) -> None:
+    response = client.post("/api/v1/cases/LGABCDEFGHIJKL/commands", json=command())
+    assert response.status_code == 202
+    assert response.json() == {
+        "command_id": "cmd-0000000001",
+        "case_id": "LGABCDEFGHIJKL",
+        "status": "accepted",
+    }
+
+    async def read() -> list[tuple[bytes, bytes]]:
+        consumer = make_consumer(api_settings, "cmd-reader", [api_settings.topics.cases_commands])
+        await consumer.start()
+        try:
+            batch = await consumer.getmany(timeout_ms=5000)
+            return [(r.key, r.value) for rs in batch.values() for r in rs]
+        finally:
+            await consumer.stop()
+
+    ((key, value),) = asyncio.run(read())
+    assert key == b"LGABCDEFGHIJKL" and b'"kind":"dispatch"' in value
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "reason"),
+    [
+        (
+            "LGABCDEFGHIJKL",
+            command(
+                body={
+                    "kind": "sla_alert",
+                    "stage": "dispose",
+                    "level": "breach",
+                    "deadline": "2026-11-28T10:00:00+08:00",
+                }
+            ),
+            "系统",
+        ),
+        ("LGABCDEFGHIJKL", command(actor={"id": "x", "role": "system"}), "角色"),
+        ("LGABCDEFGHIJKL", command(body={"kind": "teleport"}), "body"),
+        ("LGABCDEFGHIJKL", command(body={"kind": "request_extension", "hours": -1}), "hours"),
+        ("LGABCDEFGHIJKL", command(command_id="x"), "command_id"),
+        ("not-a-case-id", command(), "case_id"),
+    ],
+)
+def test_invalid_commands_get_422_with_a_reason(
+    client: TestClient, path: str, body: dict[str, Any], reason: str
+) -> None:
+    response = client.post(f"/api/v1/cases/{path}/commands", json=body)
+    assert response.status_code == 422, response.text
+    assert reason in response.text

@@ -46,6 +46,7 @@ class CaseSummary(BaseModel):
     department_name: str | None
     town: str | None
     town_name: str | None
+    assignee: str | None = Field(default=None, description="责任单位：街镇 + 部门")
     grid: str | None
     text: str | None
     address: str | None

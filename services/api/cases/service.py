@@ -93,12 +93,17 @@ class CaseService:
     def summary(self, doc: dict[str, Any]) -> CaseSummary:
         dept = doc.get("department")
         fields = {k: doc.get(k) for k in CaseSummary.model_fields if k in doc}
+        department_name = self._department_name(dept)
+        town_name = self.places.town_name(doc.get("town"))
         return CaseSummary.model_validate(
             {
                 **fields,
                 "state_label": label(doc["state"]),
-                "department_name": self._department_name(dept),
-                "town_name": self.places.town_name(doc.get("town")),
+                "department_name": department_name,
+                "town_name": town_name,
+                "assignee": f"{town_name}{department_name}"
+                if town_name and department_name
+                else None,
             }
         )
 

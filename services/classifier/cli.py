@@ -7,8 +7,10 @@ operators and external evaluation depend on it.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +19,26 @@ from cityops import jurisdiction, taxonomy
 
 def _progress(message: str) -> None:
     print(f"[router] {message}", file=sys.stderr, flush=True)
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _user_errors(command: Command) -> Command:
+    """Bad data, a bad model directory or a missing file: one line on stderr, exit 2."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from services.classifier.model.artifact import ArtifactError
+        from services.classifier.model.training import DataError
+
+        try:
+            return command(args)
+        except (DataError, ArtifactError, FileNotFoundError) as exc:
+            print(f"cityops router {args.router_command}: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 def _paths(value: str) -> list[Path]:
@@ -32,7 +54,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     data = read_csv(_paths(args.data), args.text_col, args.label_col)
     _progress(f"{len(data)} examples, {len(set(data.labels))} labels")
-    version = args.version or f"router-{artifact.data_hash(data.texts, data.labels)[:10]}"
+    version = args.version or artifact.version_name(
+        artifact.data_hash(data.texts, data.labels), taxonomy.load().version
+    )
     model, manifest = train(data, taxonomy.load(), version, args.seed, _progress)
     cv = cross_validate(data, args.cv, args.seed, _progress) if args.cv else None
     if cv:
@@ -167,7 +191,7 @@ def register(sub: Any) -> None:
     train.add_argument("--cv", type=int, default=0, metavar="K", help="K-fold cross-validation")
     train.add_argument("--version", help="version name (default: from the data hash)")
     train.add_argument("--seed", type=int, default=0)
-    train.set_defaults(func=cmd_train)
+    train.set_defaults(func=_user_errors(cmd_train))
 
     classify = rsub.add_parser(
         "classify",
@@ -176,7 +200,7 @@ def register(sub: Any) -> None:
         '"category_hint"?} per line; write one JSON answer per line.',
     )
     classify.add_argument("--model", help="model directory (default: the shipped model)")
-    classify.set_defaults(func=cmd_classify)
+    classify.set_defaults(func=_user_errors(cmd_classify))
 
     evaluate = rsub.add_parser(
         "evaluate",
@@ -189,7 +213,7 @@ def register(sub: Any) -> None:
     evaluate.add_argument(
         "--report-dir", default="var/router-eval", help="where the confusion-matrix PNG and JSON go"
     )
-    evaluate.set_defaults(func=cmd_evaluate)
+    evaluate.set_defaults(func=_user_errors(cmd_evaluate))
 
     retrain = rsub.add_parser(
         "retrain",
@@ -203,7 +227,7 @@ def register(sub: Any) -> None:
     retrain.add_argument("--holdout", default="data/router/test")
     retrain.add_argument("--models-dir", default=str(Path(__file__).parent / "models"))
     retrain.add_argument("--seed", type=int, default=0)
-    retrain.set_defaults(func=cmd_retrain)
+    retrain.set_defaults(func=_user_errors(cmd_retrain))
 
     corpus = rsub.add_parser(
         "corpus",
@@ -213,4 +237,4 @@ def register(sub: Any) -> None:
     corpus.add_argument("data", nargs="+", help="CSV files or folders")
     corpus.add_argument("--text-col", default="text")
     corpus.add_argument("--label-col", default="category")
-    corpus.set_defaults(func=cmd_corpus)
+    corpus.set_defaults(func=_user_errors(cmd_corpus))

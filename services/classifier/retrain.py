@@ -38,7 +38,7 @@ def retrain(
         data = Dataset(data.texts + extra.texts, data.labels + extra.labels)
         progress(f"{len(extra)} corrections added to {len(data) - len(extra)} base examples")
     held = read_csv(holdout, "text", "category")
-    version = f"router-{artifact.data_hash(data.texts, data.labels)[:10]}"
+    version = artifact.version_name(artifact.data_hash(data.texts, data.labels), tax.version)
     model, manifest = train(data, tax, version, seed, progress)
     candidate = Predictor(model, manifest, tax)
     new_scores = _summary(measure(candidate, held)[0])

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import joblib
 
 MODEL_FILE, MANIFEST_FILE = "model.joblib", "manifest.json"
+# Bump when the model code changes what a trained artifact means (features, calibration).
+MODEL_FORMAT = "2"
 
 
 class ArtifactError(RuntimeError):
@@ -63,5 +65,17 @@ def load(directory: Path) -> tuple[object, Manifest]:
             f"{directory} is not a model directory (needs {MODEL_FILE} and "
             f"{MANIFEST_FILE}); build one with `cityops router train`"
         )
-    manifest = Manifest(**json.loads(manifest_path.read_text(encoding="utf-8")))
-    return joblib.load(model_path), manifest
+    try:
+        manifest = Manifest(**json.loads(manifest_path.read_text(encoding="utf-8")))
+        return joblib.load(model_path), manifest
+    except Exception as exc:  # unpickling runs foreign code paths: any failure means the same
+        raise ArtifactError(
+            f"{directory} cannot be loaded by this build ({type(exc).__name__}: {exc}); "
+            "retrain it with `cityops router train` or `cityops router retrain`"
+        ) from exc
+
+
+def version_name(data_sha256: str, taxonomy_version: str | None) -> str:
+    """A version names its data, the taxonomy it was trained against and the model code."""
+    digest = hashlib.sha256(f"{data_sha256}|{taxonomy_version}|{MODEL_FORMAT}".encode()).hexdigest()
+    return f"router-{digest[:10]}"

@@ -1,7 +1,15 @@
-"""The router model: TF-IDF features, a class-balanced linear SVM, sigmoid calibration.
+"""The router model: character TF-IDF, a class-balanced linear SVM, temperature-scaled
+probabilities, and the taxonomy's own words as prior examples.
 
-Calibration is fitted on cross-validated decision values (``ensemble=False``): one SVM on
-all the data, with calibrators that never saw their own training predictions.
+- **Prior examples.** When the labels are taxonomy classes (or departments), every class
+  name and keyword in ``taxonomy.yaml`` is added as a short training example of its class
+  (or of its class's department). The taxonomy is written by domain experts for any
+  citizen text, not for one corpus, and it matters most where labelled examples are few.
+  Custom labels get no prior.
+- **Probabilities.** One temperature ``T`` turns the SVM's decision values into a softmax,
+  fitted on cross-validated decision values of the real examples only. A single parameter
+  cannot overfit ten examples a class the way one sigmoid per class can, and it keeps the
+  SVM's ranking, so the most probable class is the SVM's own choice.
 """
 
 from __future__ import annotations
@@ -10,14 +18,53 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from cityops import taxonomy
 from services.classifier.model.features import build_features
 
 Ranked = list[tuple[str, float]]
+SVM_C = 1.0
+CALIBRATION_FOLDS = 3
+
+
+class ScaledSVC(LinearSVC):
+    """A linear SVM whose ``predict_proba`` is ``softmax(decision / temperature_)``."""
+
+    temperature_: float = 1.0
+
+    def logits(self, X: object) -> np.ndarray:
+        decision = np.asarray(self.decision_function(X), dtype=np.float64)
+        if decision.ndim == 1:  # two classes: one margin, positive means classes_[1]
+            decision = np.column_stack([np.zeros_like(decision), decision])
+        return decision
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        proba: np.ndarray = softmax(self.logits(X) / self.temperature_, axis=1)
+        return proba
+
+
+def taxonomy_prior(labels: set[str]) -> tuple[list[str], list[str]]:
+    """Class names and keywords as examples, when every label is a class or a department."""
+    tax = taxonomy.load()
+    if all(tax.has_leaf(label) for label in labels):
+        label_of = {leaf.code: leaf.code for leaf in tax.leaves if leaf.code in labels}
+    elif labels <= {d.code for d in tax.departments}:
+        label_of = {leaf.code: leaf.department for leaf in tax.leaves}
+    else:
+        return [], []
+    texts, out = [], []
+    for leaf in tax.leaves:
+        if leaf.code in label_of:
+            for text in (leaf.name, *leaf.keywords):
+                texts.append(text)
+                out.append(label_of[leaf.code])
+    return texts, out
 
 
 class RouterModel:
@@ -29,18 +76,22 @@ class RouterModel:
         return [str(c) for c in self.pipeline.classes_]
 
     @classmethod
-    def fit(cls, texts: Sequence[str], labels: Sequence[str], seed: int = 0) -> RouterModel:
+    def fit(
+        cls, texts: Sequence[str], labels: Sequence[str], seed: int = 0, prior: bool = True
+    ) -> RouterModel:
+        """``prior=False`` leaves out the taxonomy's examples (for measuring what they add)."""
+        texts, labels = list(texts), list(labels)
+        extra = taxonomy_prior(set(labels)) if prior else ([], [])
         rarest = min(Counter(labels).values())
-        if rarest >= 2:
-            svm = LinearSVC(C=0.5, class_weight="balanced", random_state=seed)
-            clf: object = CalibratedClassifierCV(
-                svm, method="sigmoid", cv=min(3, rarest), ensemble=False
-            )
-        else:  # a class with one example cannot be cross-validated; LR is probabilistic
+        if rarest < 2:  # a class with one example cannot be cross-validated; LR is probabilistic
             clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
-        pipeline = Pipeline([("features", build_features()), ("clf", clf)])
-        pipeline.fit(list(texts), list(labels))
-        _compact(pipeline.named_steps["clf"])
+            pipeline = Pipeline([("features", build_features()), ("clf", clf)])
+            pipeline.fit(texts + extra[0], labels + extra[1])
+            return cls(pipeline)
+        pipeline = _svm_pipeline(texts + extra[0], labels + extra[1], seed)
+        svm = pipeline.named_steps["clf"]
+        svm.temperature_ = _temperature(texts, labels, extra, min(CALIBRATION_FOLDS, rarest), seed)
+        svm.coef_ = svm.coef_.astype(np.float32)  # half the artifact, the same decisions to 1e-6
         return cls(pipeline)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -59,9 +110,33 @@ class RouterModel:
         return [ranked[0][0] for ranked in self.rank(texts, k=1)]
 
 
-def _compact(clf: object) -> None:
-    """Store linear weights as float32: half the artifact, the same decisions to 1e-6."""
-    estimators = [c.estimator for c in getattr(clf, "calibrated_classifiers_", [])] or [clf]
-    for estimator in estimators:
-        if hasattr(estimator, "coef_"):
-            estimator.coef_ = estimator.coef_.astype(np.float32)
+def _svm_pipeline(texts: list[str], labels: list[str], seed: int) -> Pipeline:
+    svm = ScaledSVC(C=SVM_C, class_weight="balanced", random_state=seed)
+    return Pipeline([("features", build_features()), ("clf", svm)]).fit(texts, labels)
+
+
+def _temperature(
+    texts: list[str], labels: list[str], prior: tuple[list[str], list[str]], k: int, seed: int
+) -> float:
+    """The temperature that minimises the log-loss of out-of-fold decision values."""
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    logits: list[np.ndarray] = []
+    truth: list[int] = []
+    for train_idx, test_idx in splitter.split(texts, labels):
+        part = _svm_pipeline(
+            [texts[i] for i in train_idx] + prior[0],
+            [labels[i] for i in train_idx] + prior[1],
+            seed,
+        )
+        features, svm = part.named_steps["features"], part.named_steps["clf"]
+        logits.append(svm.logits(features.transform([texts[i] for i in test_idx])))
+        column = {label: j for j, label in enumerate(svm.classes_)}
+        truth.extend(column[labels[i]] for i in test_idx)
+    scores, rows = np.vstack(logits), np.asarray(truth)
+
+    def loss(log_t: float) -> float:
+        return float(
+            -log_softmax(scores / np.exp(log_t), axis=1)[np.arange(len(rows)), rows].mean()
+        )
+
+    return float(np.exp(minimize_scalar(loss, bounds=(-5.0, 3.0), method="bounded").x))

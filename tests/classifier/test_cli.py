@@ -1,0 +1,193 @@
+"""The ``cityops router`` command-line contract, run as a user runs it: a subprocess.
+
+train, classify and evaluate are a stable contract (services/classifier/cli.py): the last
+stdout line of ``train --cv`` and ``evaluate`` is JSON, ``classify`` answers one JSON line
+per input line in order, and bad input ends with a one-line error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cityops import taxonomy
+from services.classifier.model.artifact import data_hash
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Three custom labels, eight short texts each: not taxonomy classes, not departments.
+EXAMPLES = {
+    "roads": [
+        "路面有个大坑，车子开过去很颠",
+        "马路上坑坑洼洼的，下雨全是水",
+        "人行道地砖翘起来了，容易绊倒",
+        "道路塌陷了一块，很危险",
+        "这条路的沥青裂开了好长一条缝",
+        "路中间有个坑，电瓶车摔了",
+        "小区门口的路面破损严重",
+        "路上的减速带坏了，螺丝都露出来",
+    ],
+    "noise": [
+        "楼上每天半夜跺脚，吵得睡不着",
+        "工地晚上十一点还在施工，噪音太大",
+        "广场舞音响开得震天响",
+        "隔壁装修电钻声从早到晚",
+        "夜里有人在楼下大声喧哗",
+        "酒吧的音乐声太吵了，影响休息",
+        "凌晨货车卸货声音很大",
+        "邻居家的狗整夜叫，吵死人",
+    ],
+    "trash": [
+        "垃圾桶满了好几天没人清运",
+        "路边堆了一大堆建筑垃圾",
+        "小区垃圾房臭气熏天",
+        "有人往河边乱倒生活垃圾",
+        "垃圾满地都是，苍蝇很多",
+        "楼道里堆着垃圾袋没人收",
+        "菜场门口的垃圾没人扫",
+        "绿化带里被扔了好多垃圾",
+    ],
+}
+OUTSIDE_LINGANG = (39.9042, 116.4074)  # Beijing
+INSIDE_LINGANG = (30.905, 121.935)  # 南汇新城镇
+
+
+def router(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cityops.cli", "router", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def custom_rows() -> list[tuple[str, str]]:
+    return [(text, label) for label, texts in EXAMPLES.items() for text in texts]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, object]]:
+    """(the custom CSV, the model directory, the CV JSON) from one ``train --cv 3``."""
+    work = tmp_path_factory.mktemp("router-cli")
+    data, model_dir = write_csv(work / "custom.csv", custom_rows()), work / "model"
+    done = router("train", "--data", str(data), "--out", str(model_dir), "--cv", "3")
+    assert done.returncode == 0, done.stderr
+    return data, model_dir, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_train_prints_cross_validation_and_writes_the_model(
+    trained: tuple[Path, Path, dict[str, object]],
+) -> None:
+    _, model_dir, cv = trained
+    assert cv["k"] == 3
+    folds = cv["folds"]
+    assert isinstance(folds, list) and len(folds) == 3
+    for fold in [*folds, cv["mean"]]:
+        assert set(fold) == {"accuracy", "macro_f1"}
+        assert 0.0 <= fold["accuracy"] <= 1.0 and 0.0 <= fold["macro_f1"] <= 1.0
+    assert (model_dir / "model.joblib").is_file()
+    manifest = json.loads((model_dir / "manifest.json").read_text(encoding="utf-8"))
+    texts, labels = zip(*custom_rows(), strict=True)
+    assert manifest["data_sha256"] == data_hash(texts, labels)
+    assert manifest["label_kind"] == "custom"
+    assert manifest["labels"] == sorted(EXAMPLES)
+    assert manifest["metrics"]["cv"]["mean"] == cv["mean"]
+
+
+def test_classify_answers_each_line_in_order_with_the_custom_labels(
+    trained: tuple[Path, Path, dict[str, object]],
+) -> None:
+    _, model_dir, _ = trained
+    lat, lon = INSIDE_LINGANG
+    lines = [
+        json.dumps({"text": "路面有个大坑，很危险"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"text": "楼上半夜很吵", "lat": lat, "lon": lon}, ensure_ascii=False),
+        json.dumps({"text": "垃圾桶满了没人清运"}, ensure_ascii=False),
+    ]
+    done = router("classify", "--model", str(model_dir), stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(answers) == 4
+    assert answers[1]["line"] == 2 and "not JSON" in answers[1]["error"]
+    good = [answers[0], answers[2], answers[3]]
+    assert [a["department"] for a in good] == ["roads", "noise", "trash"]
+    for answer in good:
+        assert answer["category"] == answer["department"]
+        assert 0.0 <= answer["confidence"] <= 1.0
+        assert isinstance(answer["abstained"], bool)
+        assert 1 <= len(answer["top"]) <= 3
+        assert {t["department"] for t in answer["top"]} <= set(EXAMPLES)
+        assert answer["top"][0]["confidence"] == answer["confidence"]
+
+
+def test_classify_with_the_shipped_model_answers_taxonomy_departments() -> None:
+    tax = taxonomy.load()
+    inside, outside = INSIDE_LINGANG, OUTSIDE_LINGANG
+    lines = [
+        {"text": "小区门口的垃圾桶满了好几天没人清运", "lat": inside[0], "lon": inside[1]},
+        {"text": "小区门口的垃圾桶满了好几天没人清运", "lat": outside[0], "lon": outside[1]},
+    ]
+    stdin = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in lines)
+    done = router("classify", stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    inside_answer, outside_answer = (json.loads(line) for line in done.stdout.splitlines())
+    departments = {d.code for d in tax.departments}
+    for answer in (inside_answer, outside_answer):
+        assert answer["department"] in departments
+        assert tax.has_leaf(answer["category"])
+        assert answer["model_version"].startswith("router-")
+    assert inside_answer["town"] == "nanhui_xincheng"
+    assert outside_answer["abstained"] is True
+    assert outside_answer["town"] is None
+
+
+def test_evaluate_writes_the_confusion_matrix_and_prints_scores(
+    trained: tuple[Path, Path, dict[str, object]], tmp_path: Path
+) -> None:
+    data, model_dir, _ = trained
+    report_dir = tmp_path / "report"
+    done = router(
+        "evaluate", "--model", str(model_dir), "--data", str(data), "--report-dir", str(report_dir)
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (report_dir / "confusion_departments.png").stat().st_size > 0
+    assert report["examples"] == len(custom_rows())
+    assert 0.0 <= report["accuracy"] <= 1.0 and 0.0 <= report["macro_f1"] <= 1.0
+    assert 0.0 <= report["auto_dispatch"]["precision"] <= 1.0
+    assert 0.0 <= report["auto_dispatch"]["coverage"] <= 1.0
+
+
+def test_evaluate_with_labels_the_model_does_not_know_fails_clearly(
+    trained: tuple[Path, Path, dict[str, object]], tmp_path: Path
+) -> None:
+    _, model_dir, _ = trained
+    data = write_csv(tmp_path / "other.csv", [("公园长椅坏了", "parks"), ("河水发黑", "rivers")])
+    done = router("evaluate", "--model", str(model_dir), "--data", str(data))
+    assert done.returncode == 2
+    assert "labels the model does not know" in done.stderr
+    assert "parks" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_classify_with_a_directory_that_is_not_a_model_fails_clearly(tmp_path: Path) -> None:
+    done = router("classify", "--model", str(tmp_path), stdin='{"text": "路灯不亮"}\n')
+    assert done.returncode == 2
+    assert "is not a model directory" in done.stderr
+    assert "Traceback" not in done.stderr

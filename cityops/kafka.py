@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from kafka import KafkaConsumer
+from kafka import TopicPartition as SyncPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
@@ -107,6 +109,47 @@ def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
         return wanted
     finally:
         admin.close()
+
+
+def read_to_end(
+    settings: CommonSettings, topic: str, model: type[M], progress: Callable[[str], None]
+) -> Iterable[M]:
+    """Every valid record of ``topic`` from the beginning to the end offsets taken at the
+    start (kafka-python, for command-line tools). Invalid records are logged and skipped."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        client_id="cityops-reader",
+        consumer_timeout_ms=5000,
+    )
+    try:
+        parts = [
+            SyncPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+        ]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        end = consumer.end_offsets(parts)
+        remaining = {tp for tp in parts if end[tp] > consumer.position(tp)}
+        read = bad = 0
+        while remaining:
+            for tp, records in consumer.poll(timeout_ms=1000, max_records=5000).items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        continue
+                    try:
+                        yield decode(model, record.value)
+                        read += 1
+                    except InvalidMessage as exc:
+                        bad += 1
+                        log.warning(
+                            "skipped invalid record",
+                            extra={"offset": record.offset, "reason": str(exc)},
+                        )
+                if consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+            progress(f"read {read} records of {topic} ({bad} invalid skipped)")
+    finally:
+        consumer.close()
 
 
 class Outbox:

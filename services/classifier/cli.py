@@ -167,6 +167,19 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corrections(args: argparse.Namespace) -> int:
+    from cityops.contracts import CaseEvent
+    from cityops.kafka import read_to_end
+    from cityops.settings import CommonSettings
+    from services.classifier.corrections import export
+
+    settings = CommonSettings()
+    events = read_to_end(settings, settings.topics.cases_events, CaseEvent, _progress)
+    count = export(events, Path(args.out))
+    print(f"{count} corrections written to {args.out}")
+    return 0
+
+
 def register(sub: Any) -> None:
     router = sub.add_parser(
         "router",
@@ -238,3 +251,13 @@ def register(sub: Any) -> None:
     corpus.add_argument("--text-col", default="text")
     corpus.add_argument("--label-col", default="category")
     corpus.set_defaults(func=_user_errors(cmd_corpus))
+
+    corr = rsub.add_parser(
+        "corrections",
+        help="dispatcher corrections from cases.events as CSV",
+        description="Read cases.events (CITYOPS_KAFKA_BOOTSTRAP) from the "
+        "start and write every case a dispatcher reclassified as a labelled "
+        "example (text,label,...), ready for `router retrain --corrections`.",
+    )
+    corr.add_argument("--out", required=True, help="CSV file to write")
+    corr.set_defaults(func=_user_errors(cmd_corrections))

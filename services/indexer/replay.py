@@ -15,11 +15,9 @@ from collections.abc import Callable, Iterator
 
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
-from kafka import KafkaConsumer, TopicPartition
 
 from cityops.contracts import CaseEvent
-from cityops.errors import InvalidMessage
-from cityops.kafka import decode
+from cityops.kafka import read_to_end
 from cityops.search import CaseIndex, ensure_case_index
 from cityops.settings import CommonSettings
 from services.indexer.document import Doc, fold_all
@@ -28,41 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def read_events(settings: CommonSettings, progress: Callable[[str], None]) -> Iterator[CaseEvent]:
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        enable_auto_commit=False,
-        client_id="cityops-replay",
-        consumer_timeout_ms=5000,
-    )
-    try:
-        topic = settings.topics.cases_events
-        parts = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
-        ]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        end = consumer.end_offsets(parts)
-        remaining = {tp for tp in parts if end[tp] > consumer.position(tp)}
-        read = bad = 0
-        while remaining:
-            for tp, records in consumer.poll(timeout_ms=1000, max_records=5000).items():
-                for record in records:
-                    if record.offset >= end[tp]:
-                        continue
-                    try:
-                        yield decode(CaseEvent, record.value)
-                        read += 1
-                    except InvalidMessage as exc:
-                        bad += 1
-                        log.warning(
-                            "skipped invalid event",
-                            extra={"offset": record.offset, "reason": str(exc)},
-                        )
-                if consumer.position(tp) >= end[tp]:
-                    remaining.discard(tp)
-            progress(f"read {read} events ({bad} invalid skipped)")
-    finally:
-        consumer.close()
+    yield from read_to_end(settings, settings.topics.cases_events, CaseEvent, progress)
 
 
 def build_documents(events: Iterator[CaseEvent]) -> dict[str, Doc]:

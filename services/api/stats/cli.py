@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,18 +25,24 @@ def cmd_publish(args: argparse.Namespace) -> int:
     logs.setup("stats", settings.log_level)
     names = GroupNames(taxonomy.load(), jurisdiction.load())
     alias = CaseIndex(settings.index_prefix).alias
-    es = make_client(settings)
-    try:
-        written = publish_recent(
-            es, settings.index_prefix, alias, names, args.days, datetime.now(UTC)
-        )
-    except (ValueError, EsConnectionError) as exc:
-        print(f"stats publish: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        es.close()
-    print(f"{written} documents written to {stats_index(settings.index_prefix)}")
-    return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    while True:
+        es = make_client(settings)
+        try:
+            written = publish_recent(
+                es, settings.index_prefix, alias, names, args.days, datetime.now(UTC)
+            )
+            print(f"{written} documents written to {stats_index(settings.index_prefix)}")
+        except (ValueError, EsConnectionError) as exc:
+            print(f"stats publish: {exc}", file=sys.stderr)
+            if not args.every:
+                return 1
+        finally:
+            es.close()
+        if not args.every or stop.wait(args.every):
+            return 0
 
 
 def _days(value: str) -> int:
@@ -60,5 +68,12 @@ def register(sub: Any) -> None:
     )
     publish.add_argument(
         "--days", type=_days, default=2, metavar="N", help="days to publish (default: 2)"
+    )
+    publish.add_argument(
+        "--every",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="keep publishing every SECONDS until SIGTERM (default: once)",
     )
     publish.set_defaults(func=cmd_publish)

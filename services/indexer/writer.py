@@ -81,7 +81,10 @@ class IndexCaseEvents:
             if info.get("status") == 409:
                 continue  # the index already holds this version or a newer one
             failures[info.get("_id", "?")] = str(info.get("error"))
-        log.info("cases indexed", extra={"cases": len(actions), "failed": len(failures)})
+        log.info(
+            "cases indexed",
+            extra={"case_ids": [a["_id"] for a in actions][:50], "failed": len(failures)},
+        )
         return failures
 
     async def current(self, case_ids: list[str]) -> dict[str, Doc]:

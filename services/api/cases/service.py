@@ -71,7 +71,13 @@ class CaseService:
         try:
             found = await self.es.search(
                 index=self.index,
-                query={"term": {"source_ids": report_id}},
+                query={
+                    "bool": {
+                        "filter": [{"term": {"source_ids": report_id}}],
+                        # a merged case hands its reports to the case it merged into
+                        "must_not": [{"term": {"state": "merged"}}],
+                    }
+                },
                 size=1,
                 source_includes=["case_id", "state"],
             )

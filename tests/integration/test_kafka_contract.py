@@ -16,6 +16,7 @@ from aiokafka import ConsumerRecord
 from cityops.contracts import DeadLetter
 from cityops.errors import InvalidMessage, RecoverableError
 from cityops.kafka import (
+    BatchHandler,
     ConsumerLoop,
     Outbox,
     Rejected,
@@ -68,8 +69,15 @@ class Collect:
         return rejected
 
 
-async def run_loop(settings: CommonSettings, handler: Collect, group: str) -> None:
-    consumer = make_consumer(settings, group, [settings.topics.name(TOPIC)])
+async def run_loop(
+    settings: CommonSettings,
+    handler: BatchHandler,
+    group: str,
+    stop: asyncio.Event,
+    topic: str = TOPIC,
+    dead_letters: str = "contract.dlq",
+) -> None:
+    consumer = make_consumer(settings, group, [settings.topics.name(topic)])
     producer = make_producer(settings)
     await consumer.start()
     await producer.start()
@@ -79,8 +87,8 @@ async def run_loop(settings: CommonSettings, handler: Collect, group: str) -> No
             consumer=consumer,
             producer=producer,
             handler=handler,
-            dead_letter_topic=settings.topics.name("contract.dlq"),
-            stop=handler.stop,
+            dead_letter_topic=settings.topics.name(dead_letters),
+            stop=stop,
             max_backoff_s=1.0,
             batch_size=50,
         )
@@ -106,7 +114,7 @@ async def test_produce_and_consume_in_a_group_keeps_per_key_order(
     sent = records(300)
     await produce(broker_settings, broker_settings.topics.name(TOPIC), sent)
     handler = Collect(asyncio.Event(), limit=len(sent))
-    await run_loop(broker_settings, handler, "g-order")
+    await run_loop(broker_settings, handler, "g-order", handler.stop)
     assert sorted(handler.seen) == sorted(sent)
     for key in {k for k, _ in sent}:
         assert [v for k, v in handler.seen if k == key] == [v for k, v in sent if k == key]
@@ -119,10 +127,10 @@ async def test_stop_and_resume_loses_and_duplicates_nothing(
     sent = records(400)
     await produce(broker_settings, broker_settings.topics.name(TOPIC), sent)
     first = Collect(asyncio.Event(), limit=120)
-    await run_loop(broker_settings, first, "g-resume")
+    await run_loop(broker_settings, first, "g-resume", first.stop)
     assert 120 <= len(first.seen) < len(sent)
     second = Collect(asyncio.Event(), limit=len(sent) - len(first.seen))
-    await run_loop(broker_settings, second, "g-resume")
+    await run_loop(broker_settings, second, "g-resume", second.stop)
     together = first.seen + second.seen
     assert len(together) == len(set(together)) == len(sent)
     assert set(together) == set(sent)
@@ -135,7 +143,7 @@ async def test_recoverable_errors_retry_the_batch_without_loss(
     sent = records(50)
     await produce(broker_settings, broker_settings.topics.name(TOPIC), sent)
     handler = Collect(asyncio.Event(), limit=len(sent), fail_first=2)
-    await run_loop(broker_settings, handler, "g-retry")
+    await run_loop(broker_settings, handler, "g-retry", handler.stop)
     assert sorted(handler.seen) == sorted(sent)
 
 
@@ -146,9 +154,9 @@ async def test_invalid_records_go_to_the_dead_letter_topic_with_reason(
     sent = [("k1", b"v1"), ("k2", b"bad-1"), ("k3", b"v2"), ("k4", b"bad-2\xff")]
     await produce(broker_settings, broker_settings.topics.name(TOPIC), sent)
     handler = Collect(asyncio.Event(), limit=2)
-    await run_loop(broker_settings, handler, "g-dlq")
+    await run_loop(broker_settings, handler, "g-dlq", handler.stop)
     assert sorted(handler.seen) == [("k1", b"v1"), ("k3", b"v2")]
-    letters = await read_all(broker_settings, broker_settings.topics.name("contract.dlq"), 2)
+    letters = await read_all(broker_settings, "contract.dlq", 2)
     originals = sorted(
         (base64.b64decode(d.key_b64 or ""), base64.b64decode(d.value_b64)) for d in letters
     )
@@ -165,21 +173,5 @@ async def read_all(settings: CommonSettings, topic: str, n: int) -> list[DeadLet
         if len(found) >= n:
             stop.set()
 
-    consumer = make_consumer(settings, "g-reader", [topic])
-    producer = make_producer(settings)
-    await consumer.start()
-    await producer.start()
-    try:
-        loop = ConsumerLoop(
-            name="reader",
-            consumer=consumer,
-            producer=producer,
-            handler=per_record(take),
-            dead_letter_topic=topic + ".x",
-            stop=stop,
-        )
-        await asyncio.wait_for(loop.run(), timeout=60)
-    finally:
-        await consumer.stop()
-        await producer.stop()
+    await run_loop(settings, per_record(take), "g-reader", stop, topic, "contract.reader.dlq")
     return found

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,12 +23,18 @@ from aiokafka.errors import KafkaError
 from kafka import KafkaConsumer
 from kafka import TopicPartition as SyncPartition
 from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError as KafkaPythonError
 from kafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
 from cityops.contracts.events import DeadLetter
-from cityops.errors import InvalidMessage, RecoverableError, UnsupportedSchema
+from cityops.errors import (
+    DependencyUnavailable,
+    InvalidMessage,
+    RecoverableError,
+    UnsupportedSchema,
+)
 from cityops.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -93,6 +100,87 @@ def make_consumer(
     }
     options.update(overrides)
     return AIOKafkaConsumer(*topics, **options)
+
+
+async def start_with_retry(
+    client: AIOKafkaProducer | AIOKafkaConsumer,
+    what: str,
+    stop: asyncio.Event | None = None,
+    max_backoff_s: float = 30.0,
+) -> bool:
+    """Start a client, waiting out a broker that is not up yet instead of exiting (a
+    process that exits on a missing broker crash-loops under a restart policy).
+    Returns False if ``stop`` was set before the broker answered."""
+    backoff = 0.5
+    while True:
+        try:
+            await client.start()
+            return True
+        except (KafkaError, OSError) as exc:
+            log.warning(
+                "broker unavailable, retrying",
+                extra={"client": what, "error": str(exc), "retry_in_s": backoff},
+            )
+        if stop is None:
+            await asyncio.sleep(backoff)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            if stop.is_set():
+                return False
+        backoff = min(backoff * 2, max_backoff_s)
+
+
+class BackgroundProducer:
+    """A producer that connects in the background, for request handlers: while the broker
+    is unreachable, sends fail at once with :class:`DependencyUnavailable` (an HTTP 503)
+    instead of the process refusing to start."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._connect())
+
+    async def _connect(self) -> None:
+        if await start_with_retry(self.producer, "producer", self._stop):
+            self.ready.set()
+
+    async def send_and_wait(self, topic: str, value: bytes, key: bytes) -> None:
+        if not self.ready.is_set():
+            raise DependencyUnavailable("消息队列尚未连接")
+        try:
+            await self.producer.send_and_wait(topic, value, key=key)
+        except KafkaError as exc:
+            raise DependencyUnavailable(f"消息队列暂不可用: {exc}") from exc
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        if self.ready.is_set():
+            await self.producer.stop()  # flushes what is still in flight
+
+
+def wait_for_broker(settings: CommonSettings, max_backoff_s: float = 30.0) -> None:
+    """Block until the brokers answer (for processes whose framework exits on a missing
+    broker at start, such as the faust worker)."""
+    backoff = 0.5
+    while True:
+        try:
+            KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap, client_id="cityops-probe"
+            ).close()
+            return
+        except KafkaPythonError as exc:
+            log.warning(
+                "broker unavailable, retrying", extra={"error": str(exc), "retry_in_s": backoff}
+            )
+        time.sleep(backoff)
+        backoff = min(backoff * 2, max_backoff_s)
 
 
 def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:

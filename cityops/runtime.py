@@ -8,7 +8,13 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from cityops.kafka import BatchHandler, ConsumerLoop, make_consumer, make_producer
+from cityops.kafka import (
+    BatchHandler,
+    ConsumerLoop,
+    make_consumer,
+    make_producer,
+    start_with_retry,
+)
 from cityops.ops import HealthServer
 from cityops.settings import CommonSettings
 
@@ -53,8 +59,10 @@ async def run(service: ConsumerService, stop: asyncio.Event | None = None) -> No
         stop=stop,
     )
 
+    started = asyncio.Event()
+
     async def check() -> dict[str, object]:
-        ok = bool(consumer.assignment()) or not stop.is_set()
+        ok = started.is_set() and not stop.is_set()
         if service.extra_check is not None:
             ok = ok and await service.extra_check()
         return {
@@ -66,11 +74,17 @@ async def run(service: ConsumerService, stop: asyncio.Event | None = None) -> No
 
     health = HealthServer(settings.health_host, service.health_port, check)
     await health.start()
-    await producer.start()
-    await consumer.start()
-    log.info("service started", extra={"topics": list(service.topics), "port": service.health_port})
     try:
-        await loop.run()
+        ok_to_run = await start_with_retry(producer, "producer", stop) and await start_with_retry(
+            consumer, "consumer", stop
+        )
+        if ok_to_run:
+            started.set()
+            log.info(
+                "service started",
+                extra={"topics": list(service.topics), "port": service.health_port},
+            )
+            await loop.run()
     finally:
         await consumer.stop()  # leaves the group; offsets were committed batch by batch
         await producer.stop()  # flushes anything still buffered

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cityops import jurisdiction, logs, taxonomy
-from cityops.kafka import make_producer
+from cityops.kafka import BackgroundProducer, make_producer
 from cityops.search import CaseIndex, make_async_client
 from services.api import problems
 from services.api.cases.commands import CommandService
@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = make_producer(settings)
+        producer = BackgroundProducer(make_producer(settings))
         es = make_async_client(settings)
-        await producer.start()
+        producer.start()  # connects in the background; intake answers 503 until then
         app.state.ingest = IngestService(producer, settings.topics)
         app.state.cases = CaseService(
             es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
@@ -43,6 +43,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
         )
         app.state.es = es
+        app.state.producer = producer
         log.info("service started", extra={"port": settings.api_port})
         try:
             yield
@@ -64,10 +65,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
         search_up = bool(await request.app.state.es.ping())
-        status = 200 if search_up else 503
+        kafka_up = request.app.state.producer.ready.is_set()
+        ok = search_up and kafka_up
         return JSONResponse(
-            {"status": "ok" if search_up else "degraded", "elasticsearch": search_up},
-            status_code=status,
+            {"status": "ok" if ok else "degraded", "elasticsearch": search_up, "kafka": kafka_up},
+            status_code=200 if ok else 503,
         )
 
     @app.get("/metrics", include_in_schema=False)

@@ -8,6 +8,7 @@ import logging
 import faust
 
 from cityops import logs, taxonomy
+from cityops.kafka import wait_for_broker
 from services.dispatch.app import create_app
 from services.dispatch.settings import DispatchSettings
 
@@ -18,6 +19,7 @@ def main(settings: DispatchSettings | None = None) -> None:
     settings = settings or DispatchSettings()
     logs.setup("dispatch", settings.log_level)
     settings.dispatch_data_dir.mkdir(parents=True, exist_ok=True)
+    wait_for_broker(settings)  # faust exits if the broker is not up when it starts
     app = create_app(settings, taxonomy.load())
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), override_logging=False)
     log.info("service starting", extra={"web_port": settings.dispatch_web_port})

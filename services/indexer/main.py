@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+
+from elasticsearch import ConnectionError as EsConnectionError
 
 from cityops import logs, runtime
 from cityops.search import CaseIndex, ensure_case_index, make_async_client, make_client
 from services.indexer.settings import IndexerSettings
 from services.indexer.writer import IndexCaseEvents
 
+log = logging.getLogger(__name__)
+
 
 async def serve(settings: IndexerSettings) -> None:
     index = CaseIndex(settings.index_prefix)
-    sync_es = make_client(settings)
-    try:
-        ensure_case_index(sync_es, index)
-    finally:
-        sync_es.close()
+    await asyncio.to_thread(wait_for_index, settings, index)
     es = make_async_client(settings)
 
     async def search_up() -> bool:
@@ -34,6 +36,22 @@ async def serve(settings: IndexerSettings) -> None:
         await runtime.run(service)
     finally:
         await es.close()
+
+
+def wait_for_index(settings: IndexerSettings, index: CaseIndex) -> None:
+    """Make sure the index exists, waiting out an Elasticsearch that is not up yet."""
+    backoff = 1.0
+    while True:
+        es = make_client(settings)
+        try:
+            ensure_case_index(es, index)
+            return
+        except EsConnectionError as exc:
+            log.warning("elasticsearch unavailable, retrying", extra={"error": str(exc)})
+        finally:
+            es.close()
+        time.sleep(backoff)
+        backoff = min(backoff * 2, 30.0)
 
 
 def main(settings: IndexerSettings | None = None) -> None:

@@ -201,3 +201,22 @@ def test_invalid_commands_get_422_with_a_reason(
     response = client.post(f"/api/v1/cases/{path}/commands", json=body)
     assert response.status_code == 422, response.text
     assert reason in response.text
+
+
+def test_api_starts_without_a_broker_and_answers_503(infra: Infra, prefix: str) -> None:
+    from cityops.standins import free_port
+
+    settings = ApiSettings(
+        **{
+            **infra.settings(prefix),  # type: ignore[arg-type]
+            "kafka_bootstrap": f"127.0.0.1:{free_port()}",
+        }
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["kafka"] is False
+        response = client.post("/api/v1/reports", json=report())
+        assert response.status_code == 503 and response.headers["retry-after"]
+        assert "相同的幂等键" in response.json()["detail"]
+        assert client.get("/api/v1/cases").status_code == 200  # reading still works

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityops.contracts import Actor, CaseCommand, CommandKind, Evidence, Role, Topics
 from cityops.contracts.events import CommandBody
-from cityops.errors import DependencyUnavailable
-from cityops.kafka import encode
+from cityops.kafka import BackgroundProducer, encode
 
 SYSTEM_ONLY = frozenset({CommandKind.OPEN, CommandKind.ATTACH, CommandKind.SLA_ALERT})
 HUMAN_ROLES = frozenset({Role.DISPATCHER, Role.DEPARTMENT, Role.GRID_WORKER, Role.ADMIN})
@@ -47,7 +44,7 @@ class CommandRefused(ValueError):
 
 
 class CommandService:
-    def __init__(self, producer: AIOKafkaProducer, topics: Topics) -> None:
+    def __init__(self, producer: BackgroundProducer, topics: Topics) -> None:
         self.producer, self.topics = producer, topics
 
     async def submit(self, case_id: str, request: CommandCreate) -> CaseCommand:
@@ -64,10 +61,7 @@ class CommandService:
             evidence=request.evidence,
             body=request.body,
         )
-        try:
-            await self.producer.send_and_wait(
-                self.topics.cases_commands, encode(command), key=case_id.encode()
-            )
-        except KafkaError as exc:
-            raise DependencyUnavailable(f"消息队列暂不可用: {exc}") from exc
+        await self.producer.send_and_wait(
+            self.topics.cases_commands, encode(command), key=case_id.encode()
+        )
         return command

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from cityops import jurisdiction, standins, taxonomy
-from cityops.processes import SERVICES, ServiceProcess, service_env
+from cityops.processes import SERVICES, ServiceProcess, service_env, wait_ready
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from cityops.simulate import run as simulate
@@ -60,8 +60,8 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
             proc = ServiceProcess(name, service_env(env), workdir / "logs" / f"{name}.log")
             proc.start()
             procs.append(proc)
-        standins.wait_for_port("127.0.0.1", api_port, timeout=60)
         url = f"http://127.0.0.1:{api_port}/"
+        wait_ready(url.rstrip("/"), timeout=90)
         feeder = threading.Thread(
             target=simulate,
             daemon=True,

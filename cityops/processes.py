@@ -69,3 +69,20 @@ def service_env(overrides: dict[str, str]) -> dict[str, str]:
     env.update(overrides)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def wait_ready(base_url: str, timeout: float = 60.0) -> None:
+    """Wait until ``GET /readyz`` answers 200 (the API reaches Kafka and Elasticsearch)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{base_url} not ready after {timeout}s")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cityops import standins
-from cityops.processes import SERVICES, ServiceProcess, service_env
+from cityops.processes import SERVICES, ServiceProcess, service_env, wait_ready
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from tests.conftest import Infra
@@ -55,7 +55,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     }
     for proc in procs.values():
         proc.start()
-    standins.wait_for_port("127.0.0.1", api_port, timeout=60)
+    wait_ready(f"http://127.0.0.1:{api_port}", timeout=90)
     stack = Stack(f"http://127.0.0.1:{api_port}", settings, procs, tmp_path / "logs")
     try:
         yield stack

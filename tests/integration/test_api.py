@@ -4,6 +4,7 @@ clear 4xx with the reason."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,10 @@ def api_settings(infra: Infra, prefix: str) -> ApiSettings:
 @pytest.fixture
 def client(api_settings: ApiSettings) -> Iterator[TestClient]:
     with TestClient(create_app(api_settings)) as c:
+        for _ in range(200):  # the producer connects in the background
+            if c.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.1)
         yield c
 
 

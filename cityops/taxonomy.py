@@ -103,6 +103,11 @@ class Taxonomy(_Frozen):
         return code in self._leaf_index
 
     @cached_property
+    def department_of(self) -> dict[str, str]:
+        """Leaf code → responsible department code."""
+        return {leaf.code: leaf.department for leaf in self.leaves}
+
+    @cached_property
     def _leaf_index(self) -> dict[str, Leaf]:
         return {leaf.code: leaf for leaf in self.leaves}
 

@@ -92,9 +92,8 @@ def route(
     places: Jurisdictions,
     threshold: float,
 ) -> Classification:
-    department_of = {leaf.code: leaf.department for leaf in taxonomy.leaves}
     ranked = apply_hint(scorer.rank(source.text), source.category_hint)
-    decision = decide(ranked, department_of)
+    decision = decide(ranked, taxonomy.department_of)
     best = taxonomy.leaf(decision.category)
     where = places.locate(source.location.lat, source.location.lon)
     return Classification(

@@ -141,10 +141,9 @@ def dispatch(out: Emitter, body: DispatchCase, taxonomy: Taxonomy) -> None:
     case = out.case
     department = _department(body.department, taxonomy)
     category = _category(body.category, case, taxonomy)
-    if case.status is S.PENDING:
-        _set_class(case, category, taxonomy)
-        out.emit(E.REGISTERED, S.REGISTERED, category=case.category, auto=False)
     _set_class(case, category, taxonomy)
+    if case.status is S.PENDING:
+        out.emit(E.REGISTERED, S.REGISTERED, category=case.category, auto=False)
     case.department = department
     deadline = clocks.start(case, "dispose", out.command.issued_at, taxonomy)
     out.emit(

@@ -69,12 +69,7 @@ def _reject(case: CaseRecord, command: CaseCommand, reason: str) -> Decision:
     out = Emitter(work, command)
     out.emit(EventKind.COMMAND_REJECTED, command=command.body.kind.value, reason=reason)
     work.remember(command.command_id)
-    return Decision(
-        work,
-        out.events,
-        rejected=reason,
-        followups=lifecycle.rehome(command) if command.body.kind is CommandKind.ATTACH else [],
-    )
+    return Decision(work, out.events, rejected=reason, followups=lifecycle.rehome(command))
 
 
 HANDLERS: dict[CommandKind, Handler] = {

@@ -335,6 +335,33 @@ class CaseEvent(Wire):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class OutcomeStatus(StrEnum):
+    APPLIED = "applied"  # the case changed: events first_seq..last_seq
+    REJECTED = "rejected"  # the case refused it; ``reason`` says why (also on the timeline)
+    DUPLICATE = "duplicate"  # the same command_id was applied before: nothing changed
+    UNKNOWN_CASE = "unknown_case"  # no case has this id
+
+
+class CommandOutcome(Wire):
+    """``cases.outcomes``, keyed by ``case_id``: what became of one command.
+
+    Dispatch writes one for every command a person (or a client system) sent, so that its
+    sender can learn the outcome even when the case does not exist and no event is written.
+    """
+
+    schema_version: Literal[1] = 1
+    command_id: str
+    case_id: str
+    command: CommandKind
+    status: OutcomeStatus
+    reason: str | None = None
+    first_seq: int | None = None
+    last_seq: int | None = None
+    actor: Actor
+    issued_at: AwareDatetime
+    decided_at: AwareDatetime
+
+
 class DeadLetter(Wire):
     """``deadletter.<consumer>``, keyed like the original: a record its consumer could not use.
 
@@ -359,4 +386,5 @@ TOPIC_MODELS: dict[str, type[Wire]] = {
     topics.CASES_CLASSIFIED: CaseClassified,
     topics.CASES_COMMANDS: CaseCommand,
     topics.CASES_EVENTS: CaseEvent,
+    topics.CASES_OUTCOMES: CommandOutcome,
 }

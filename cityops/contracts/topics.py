@@ -14,6 +14,7 @@ SENSOR_READINGS = "sensor.readings"
 CASES_CLASSIFIED = "cases.classified"
 CASES_COMMANDS = "cases.commands"
 CASES_EVENTS = "cases.events"
+CASES_OUTCOMES = "cases.outcomes"
 
 # One dead-letter topic per consumer group: the records that consumer could not process.
 CONSUMERS = ("classifier", "dispatch", "indexer")
@@ -24,6 +25,7 @@ KEYS = {
     CASES_CLASSIFIED: "source.source_id",
     CASES_COMMANDS: "case_id",
     CASES_EVENTS: "case_id",
+    CASES_OUTCOMES: "case_id",
 }
 
 
@@ -60,11 +62,22 @@ class Topics:
     def cases_events(self) -> str:
         return self.name(CASES_EVENTS)
 
+    @property
+    def cases_outcomes(self) -> str:
+        return self.name(CASES_OUTCOMES)
+
     def dead_letter(self, consumer: str) -> str:
         if consumer not in CONSUMERS:
             raise ValueError(f"unknown consumer {consumer!r}")
         return self.name(dead_letter_name(consumer))
 
     def all(self) -> list[str]:
-        base = [REPORTS_SUBMITTED, SENSOR_READINGS, CASES_CLASSIFIED, CASES_COMMANDS, CASES_EVENTS]
+        base = [
+            REPORTS_SUBMITTED,
+            SENSOR_READINGS,
+            CASES_CLASSIFIED,
+            CASES_COMMANDS,
+            CASES_EVENTS,
+            CASES_OUTCOMES,
+        ]
         return [self.name(t) for t in base] + [self.dead_letter(c) for c in CONSUMERS]

@@ -16,53 +16,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta
-
-from pydantic import BaseModel, ConfigDict
 
 from cityops.contracts import CaseSource, Classification, SourceType
 from cityops.taxonomy import Taxonomy
+from services.dispatch import candidates
+from services.dispatch.candidates import CandidateRef
 
 # Text similarity a source needs at the edge of the merge radius; the need falls linearly
 # to nothing at the same spot: the closer two reports are, the less their words must agree.
 SAME_CLASS_MIN_SIMILARITY = 0.2
 RELATED_CLASS_MIN_SIMILARITY = 0.3
-MAX_WINDOW_H = 168.0
 
 
-class OpenCaseRef(BaseModel):
-    """What dedup remembers of a case (stored in the faust table as JSON)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    case_id: str
-    category: str
-    lat: float
-    lon: float
-    grid: str | None
-    asset_id: str | None
-    opened_at: datetime
-    text: str
-    sensor: bool
-    source_ids: tuple[str, ...]
-
-    @classmethod
-    def of(cls, case_id: str, source: CaseSource, cl: Classification) -> OpenCaseRef:
-        return cls(
-            case_id=case_id,
-            category=cl.category,
-            lat=source.location.lat,
-            lon=source.location.lon,
-            grid=cl.grid,
-            asset_id=source.asset_id,
-            opened_at=source.occurred_at,
-            text=source.text,
-            sensor=source.source_type is SourceType.SENSOR,
-            source_ids=(source.source_id,),
-        )
-
-    def with_source(self, source_id: str) -> OpenCaseRef:
-        return self.model_copy(update={"source_ids": (*self.source_ids, source_id)})
+# What matching reads of a case; kept in the candidate index (:mod:`candidates`).
+OpenCaseRef = CandidateRef
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -125,26 +92,27 @@ def find_match(
     return chosen
 
 
-def prune(refs: Iterable[OpenCaseRef], now: datetime) -> list[OpenCaseRef]:
-    horizon = now - timedelta(hours=MAX_WINDOW_H)
-    return [r for r in refs if r.opened_at >= horizon]
-
-
 def assign(
     items: Iterable[tuple[CaseSource, Classification]], taxonomy: Taxonomy
 ) -> dict[str, str]:
-    """Source id → case id for a stream of sources, as the dispatch app assigns them: one
-    list of open cases per town, the first source of a case naming it."""
-    by_town: dict[str | None, list[OpenCaseRef]] = {}
+    """Source id → case id for a stream of sources, as the dispatch app assigns them: the
+    candidate index keyed by (cell, class), each new case written into its cell and the
+    ring around it, the first source of a case naming it."""
+    index: dict[str, list[CandidateRef]] = {}
     owner: dict[str, str] = {}
     for source, cl in items:
-        refs = by_town.setdefault(cl.town, [])
-        match = find_match(source, cl, refs, taxonomy)
+        now = source.occurred_at
+        home = candidates.cell_of(source.location)
+        keys = candidates.keys_to_read(home, cl.category, taxonomy)
+        match = find_match(source, cl, (r for k in keys for r in index.get(k, [])), taxonomy)
         if match is None:
-            refs.append(OpenCaseRef.of(source.source_id, source, cl))
+            ref = CandidateRef.of(source.source_id, source, cl)
+            for cell in candidates.cover(source.location):
+                k = candidates.key(cell, cl.category)
+                index[k] = candidates.upsert(index.get(k, []), ref, now)
             owner[source.source_id] = source.source_id
         else:
-            refs[refs.index(match)] = match.with_source(source.source_id)
+            k = candidates.key(home, match.category)
+            index[k] = candidates.upsert(index.get(k, []), match.with_source(source.source_id), now)
             owner[source.source_id] = match.case_id
-        by_town[cl.town] = prune(by_town[cl.town], source.occurred_at)
     return owner

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import SourceType
-from services.dispatch import dedup, merge_quality
+from services.dispatch import candidates, dedup, merge_quality
 from tests.conftest import DATA
 
 TAX, PLACES = taxonomy.load(), jurisdiction.load()
@@ -103,8 +103,9 @@ def test_redelivered_source_finds_its_own_case() -> None:
 def test_prune_forgets_cases_older_than_any_window() -> None:
     (item,) = scenario(report("a", "井盖碎了"))
     ref = dedup.OpenCaseRef.of("CASE1", *item)
-    now = ref.opened_at + timedelta(hours=dedup.MAX_WINDOW_H + 1)
-    assert dedup.prune([ref], now) == []
+    now = ref.opened_at + timedelta(hours=candidates.MAX_WINDOW_H + 1)
+    assert candidates.prune([ref], now) == []
+    assert candidates.prune([ref], now - timedelta(hours=2)) == [ref]
 
 
 def test_merge_quality_on_the_labelled_scenarios() -> None:

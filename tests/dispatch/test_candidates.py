@@ -1,0 +1,148 @@
+"""The candidate index by place: bounded values, cover of the merge radius, following the case."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from cityops import taxonomy
+from cityops.contracts import Actor, CaseSource, Classification, GeoPoint, Role, SourceType
+from cityops.contracts.states import CaseState
+from services.dispatch import candidates, dedup
+from services.dispatch.candidates import CandidateRef, UpdateKind
+from services.dispatch.states import CaseRecord
+
+TAX = taxonomy.load()
+T0 = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+
+
+def source(sid: str, lat: float = 30.912, lon: float = 121.914, minutes: int = 0) -> CaseSource:
+    at = T0 + timedelta(minutes=minutes)
+    return CaseSource(
+        source_type=SourceType.CITIZEN_APP,
+        source_id=sid,
+        text="门口污水井盖碎了，很危险" * 20,
+        location=GeoPoint(lat=lat, lon=lon),
+        reporter=Actor(id="p1", role=Role.CITIZEN),
+        occurred_at=at,
+        received_at=at,
+    )
+
+
+def classification(category: str = "C0102") -> Classification:
+    leaf = TAX.leaf(category)
+    return Classification(
+        category=leaf.code,
+        category_name=leaf.name,
+        department=leaf.department,
+        dimension=leaf.dimension,
+        priority=leaf.priority,
+        town="nanhui_xincheng",
+        grid=None,
+        confidence=0.9,
+        top=(),
+        abstained=False,
+        model_version="t",
+    )
+
+
+def case(status: CaseState = CaseState.DISPATCHED, category: str = "C0102") -> CaseRecord:
+    s = source("s1")
+    return CaseRecord(
+        case_id="LGCASE",
+        status=status,
+        seq=3,
+        category=category,
+        department="water",
+        priority="normal",
+        sources=[s],
+        classification=classification(category),
+        opened_at=T0,
+        updated_at=T0,
+    )
+
+
+def test_the_ring_covers_every_point_within_the_largest_merge_radius() -> None:
+    largest = max(leaf.merge.radius_m for leaf in TAX.leaves)
+    rng = random.Random(3)
+    for _ in range(2000):
+        lat, lon = 30.85 + rng.random() * 0.1, 121.8 + rng.random() * 0.15
+        here = GeoPoint(lat=lat, lon=lon)
+        # a point at the largest radius, in any direction
+        dlat = largest / 111_000 * rng.uniform(-1, 1)
+        dlon = (largest**2 / 111_000**2 - dlat**2) ** 0.5 / 0.857 * rng.choice([-1, 1])
+        there = GeoPoint(lat=lat + dlat, lon=lon + dlon)
+        assert dedup.distance_m(lat, lon, there.lat, there.lon) <= largest * 1.01
+        assert candidates.cell_of(there) in candidates.cover(here)
+
+
+def test_a_key_never_holds_more_than_the_cap_and_keeps_the_newest() -> None:
+    refs: list[CandidateRef] = []
+    for i in range(candidates.MAX_REFS * 3):
+        s = source(f"s{i}", minutes=i)
+        refs = candidates.upsert(refs, CandidateRef.of(f"C{i}", s, classification()), s.occurred_at)
+    assert len(refs) == candidates.MAX_REFS
+    assert refs[-1].case_id == f"C{candidates.MAX_REFS * 3 - 1}"
+    assert refs[0].case_id == f"C{candidates.MAX_REFS * 2}"
+    biggest = max(len(r.model_dump_json()) for r in refs)
+    assert biggest * candidates.MAX_REFS < 100_000
+    assert all(len(r.text) <= candidates.TEXT_CHARS for r in refs)
+
+
+def test_upsert_replaces_the_same_case_and_keeps_its_known_sources() -> None:
+    s = source("s1")
+    ref = CandidateRef.of("C1", s, classification())
+    refs = candidates.upsert([], ref.with_source("s2"), T0)
+    again = candidates.upsert(refs, ref, T0)
+    assert len(again) == 1
+    assert set(again[0].source_ids) == {"s1", "s2"}
+
+
+def test_closed_merged_or_rejected_cases_are_not_candidates() -> None:
+    assert candidates.ref_of_case(case()) is not None
+    for status in (CaseState.CLOSED, CaseState.MERGED, CaseState.INVALID):
+        assert candidates.ref_of_case(case(status)) is None
+
+
+def test_changes_follow_the_case() -> None:
+    open_ref = candidates.ref_of_case(case())
+    assert open_ref is not None
+    opened = candidates.changes(None, open_ref, T0)
+    assert [u.kind for u in opened] == [UpdateKind.UPSERT] * 7
+    assert {u.cell for u in opened} == set(candidates.cover(open_ref.point))
+    assert candidates.changes(open_ref, open_ref, T0) == []
+    closed = candidates.changes(open_ref, None, T0)
+    assert [u.kind for u in closed] == [UpdateKind.WITHDRAW] * 7
+    assert all(u.case_id == "LGCASE" and u.category == "C0102" for u in closed)
+    moved = candidates.ref_of_case(case(category="C0101"))
+    reclassified = candidates.changes(open_ref, moved, T0)
+    kinds = [u.kind for u in reclassified]
+    assert kinds.count(UpdateKind.WITHDRAW) == 7 and kinds.count(UpdateKind.UPSERT) == 7
+    assert {u.category for u in reclassified if u.kind is UpdateKind.WITHDRAW} == {"C0102"}
+
+
+def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
+    cl = classification()
+    first = source("a")
+    index: dict[str, list[CandidateRef]] = {}
+    ref = CandidateRef.of("CASE-A", first, cl)
+    for u in candidates.changes(None, ref, T0):
+        k = candidates.key(u.cell, ref.category)
+        index[k] = candidates.upsert(index.get(k, []), ref, T0)
+    for u in candidates.changes(ref, None, T0):  # the case closes
+        k = candidates.key(u.cell, u.category or "")
+        index[k] = candidates.remove(index.get(k, []), u.case_id or "")
+    later = [source(f"b{i}", minutes=60 + i) for i in range(3)]
+    home = candidates.key(candidates.cell_of(later[0].location), cl.category)
+    assert index[home] == []
+    owners = []
+    for s in later:
+        refs = index.get(home, [])
+        match = dedup.find_match(s, cl, refs, TAX)
+        if match is None:
+            new = CandidateRef.of(s.source_id, s, cl)
+            index[home] = candidates.upsert(refs, new, s.occurred_at)
+            owners.append(new.case_id)
+        else:
+            owners.append(match.case_id)
+    assert owners == ["b0", "b0", "b0"]

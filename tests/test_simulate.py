@@ -1,7 +1,7 @@
 import random
 
+from cityctl.simulate import next_command, reports
 from cityops import jurisdiction, taxonomy
-from cityops.simulate import next_command, reports
 
 
 def test_demo_reports_are_valid_and_repeat_keys_sometimes() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
 from cityops import standins
-from cityops.processes import SERVICES, ServiceProcess, service_env, wait_ready
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from tests.conftest import Infra

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
 from cityops.contracts.states import STATE_LABELS
-from cityops.simulate import reports
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
+from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import DeadLetter
 from cityops.kafka import decode, make_consumer, make_producer
 from cityops.search import CaseIndex, make_client
-from cityops.simulate import reports
 from services.indexer.replay import replay
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually

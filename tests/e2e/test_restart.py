@@ -11,11 +11,11 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
+from cityctl.processes import ServiceProcess
+from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import CaseEvent
-from cityops.processes import ServiceProcess
 from cityops.search import CaseIndex, make_client
-from cityops.simulate import reports
 from services.indexer.replay import read_events
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually

@@ -10,8 +10,8 @@ import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
 
+from cityctl.cli import main as cli_main
 from cityops import jurisdiction, logs, taxonomy
-from cityops.cli import main as cli_main
 from cityops.search import CaseIndex, ensure_case_index, make_client
 from cityops.settings import CommonSettings
 from services.api.main import create_app

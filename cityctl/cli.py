@@ -28,7 +28,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cityops.demo import run_demo
+    from cityctl.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
     return run_demo(Path(args.workdir), args.port, args.rate, args.fresh)
@@ -53,8 +53,8 @@ def _standins(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from cityctl.simulate import run
     from cityops import jurisdiction, taxonomy
-    from cityops.simulate import run
 
     logs.setup("simulate")
     made = run(args.api, taxonomy.load(), jurisdiction.load(), args.rate, args.count, args.seed)

@@ -24,7 +24,7 @@ class ServiceProcess:
 
     def __post_init__(self) -> None:
         if not self.argv:
-            self.argv = [sys.executable, "-m", "cityops.cli", "serve", self.name]
+            self.argv = [sys.executable, "-m", "cityctl", "serve", self.name]
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,12 @@ import sys
 import threading
 from pathlib import Path
 
+from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
+from cityctl.simulate import run as simulate
+from cityctl.simulate import work_cases
 from cityops import jurisdiction, standins, taxonomy
-from cityops.processes import SERVICES, ServiceProcess, service_env, wait_ready
 from cityops.provision import provision
 from cityops.settings import CommonSettings
-from cityops.simulate import run as simulate
-from cityops.simulate import work_cases
 
 
 def _port(preferred: int) -> int:

@@ -1,0 +1,7 @@
+"""``python -m cityctl``: the ``cityops`` command line."""
+
+import sys
+
+from cityctl.cli import main
+
+sys.exit(main())

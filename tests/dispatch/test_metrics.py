@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -226,25 +227,24 @@ def test_the_window_is_start_inclusive_end_exclusive() -> None:
 
 
 @pytest.mark.parametrize(
-    ("group_by", "keys"),
-    [
-        ("department", ["roads_infrastructure", "water", None]),
-        ("town", ["lingang_xincheng", "nanhui_xincheng", None]),
-        ("dimension", ["宁", "畅", None]),
-        ("day", ["2026-11-02", "2026-11-03"]),
+    ("group_by", "expected"),
+    [  # key: (cases, closed), in the order compute returns the groups
+        ("department", {"roads_infrastructure": (1, 0), "water": (2, 1), None: (1, 0)}),
+        ("town", {"lingang_xincheng": (1, 0), "nanhui_xincheng": (2, 1), None: (1, 0)}),
+        ("dimension", {"宁": (2, 1), "畅": (1, 0), None: (1, 0)}),
+        ("day", {"2026-11-02": (3, 1), "2026-11-03": (1, 0)}),
     ],
 )
-def test_grouping(group_by: GroupBy, keys: list[str | None]) -> None:
+def test_grouping(group_by: GroupBy, expected: dict[str | None, tuple[int, int]]) -> None:
     cases = [
         case("a", auto_opened(0) + handled(2, 3)),  # 2026-11-02 09:00 Shanghai
         case("b", auto_opened(14.5), department="roads_infrastructure", dimension="畅"),
         case("c", auto_opened(16), town="lingang_xincheng", department=None, dimension=None),
         case("d", auto_opened(1), town=None),
-    ]  # b at 23:30 Shanghai is still the 2nd (15:30 UTC); c at 01:00 the 3rd
-    groups = compute(cases, at(-24), at(48), group_by)
-    assert [g.key for g in groups] == keys
-    assert sum(g.figures.cases for g in groups) == 4
-    assert sum(g.figures.closed for g in groups) == 1
+    ]  # b at 23:30 Shanghai is still the 2nd (15:30 UTC); c at 01:00 the 3rd (17:00 UTC)
+    in_utc = [replace(c, created_at=c.created_at.astimezone(UTC)) for c in cases]  # as stored
+    groups = compute(in_utc, at(-24), at(48), group_by)
+    assert [(g.key, (g.figures.cases, g.figures.closed)) for g in groups] == list(expected.items())
 
 
 def test_unknown_grouping_is_refused() -> None:
@@ -262,12 +262,54 @@ MIXED = [
 ]
 
 
+# Worked by hand from MIXED (hours after T0): the cases considered, what happened in the
+# window, and the state of each case at the window's end.
+@pytest.mark.parametrize(
+    ("start", "end", "counts", "states"),
+    [
+        # all six; "late" ran past its deadline (5 h) with nobody reporting back
+        (
+            0,
+            12,
+            (6, 4, 1, 1, 1, 2, 4),
+            {"closed": 1, "dispatched": 1, "pending": 1, "invalid": 1, "merged": 1, "deferred": 1},
+        ),
+        # "invalid" ended at 3, before the window; only "merged" registers in it
+        (
+            6,
+            12,
+            (5, 1, 1, 1, 1, 2, 1),
+            {"closed": 1, "dispatched": 1, "pending": 1, "merged": 1, "deferred": 1},
+        ),
+        # "closed" ended at 8; "merged" merges at 9, inside the window, so it still counts
+        (9, 10, (4, 0, 0, 0, 1, 1, 0), {"dispatched": 1, "pending": 1, "merged": 1, "deferred": 1}),
+        # before its 24 h deadline, "closed" is only dispatched; "invalid" opens at 1 = end
+        (-5, 1, (1, 1, 0, 0, 0, 0, 1), {"dispatched": 1}),
+        # "late" is not late yet at 5, its deadline; by 6 it is
+        (4, 5, (4, 0, 0, 0, 0, 0, 0), {"in_progress": 1, "dispatched": 2, "pending": 1}),
+        (4, 6, (4, 0, 0, 0, 1, 1, 0), {"reported_back": 1, "dispatched": 2, "pending": 1}),
+    ],
+)
+def test_mixed_cases_in_hand_worked_windows(
+    start: int, end: int, counts: tuple[int, ...], states: dict[str, int]
+) -> None:
+    f = overall(MIXED, start_h=start, end_h=end)
+    got = (f.cases, f.registered, f.closed, f.closed_on_time, f.open_overdue, f.due, f.dispatched)
+    assert got == counts
+    assert {k: v for k, v in f.states.items() if v} == states
+
+
 @settings(max_examples=200, deadline=None)
-@given(start=st.integers(-5, 12), length=st.integers(1, 20))
-def test_state_counts_sum_to_the_cases_considered(start: int, length: int) -> None:
-    f = overall(MIXED, start_h=start, end_h=start + length)
-    assert sum(f.states.values()) == f.cases
-    assert f.closed <= f.due and f.closed_on_time <= f.closed
+@given(start=st.integers(-5, 12), cut=st.integers(1, 10), length=st.integers(1, 10))
+def test_event_counts_add_up_over_adjacent_windows(start: int, cut: int, length: int) -> None:
+    """Each event lies in exactly one of [a, b) and [b, c): an event at b is counted once,
+    and a case that closed in the first window is not counted again in the second."""
+    mid, end = start + min(cut, length), start + length
+    whole = overall(MIXED, start_h=start, end_h=end)
+    first, second = overall(MIXED, start, mid), overall(MIXED, mid, end)
+    for name in ("registered", "closed", "closed_on_time", "dispatched", "verified_or_reworked"):
+        parts = getattr(first, name) + getattr(second, name)
+        assert getattr(whole, name) == parts, name
 
 
 # --- timelines made by the workflow itself, read back from read-model documents ----------

@@ -55,6 +55,7 @@ async def test_breach_is_posted_to_the_supervisor_webhook() -> None:
         await asyncio.wait_for(got.wait(), timeout=30)
     finally:
         await runner.cleanup()
+    assert attempts == 2  # the 503, then the retry that was accepted
     assert received == [
         {
             "type": "sla_breached",
@@ -68,5 +69,8 @@ async def test_breach_is_posted_to_the_supervisor_webhook() -> None:
     ]
 
 
-def test_no_webhook_configured_does_nothing() -> None:
-    Notifier(None).breach(breach())  # no loop needed: nothing is scheduled
+async def test_no_webhook_configured_schedules_nothing() -> None:
+    before = asyncio.all_tasks()
+    Notifier(None).breach(breach())
+    Notifier("").breach(breach())
+    assert asyncio.all_tasks() == before  # no post was started, so none can fail later

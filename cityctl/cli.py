@@ -1,4 +1,9 @@
-"""The ``cityops`` command line."""
+"""The ``cityops`` command line.
+
+It stands on the top floor: ``serve``, ``replay``, ``router`` and ``stats`` reach into the
+services; every import of a service happens on demand, so each command loads only what
+it uses.
+"""
 
 from __future__ import annotations
 
@@ -28,10 +33,17 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cityctl.demo import run_demo
+    from cityctl.demo import DemoOptions, run_demo
 
     logging.basicConfig(level=logging.WARNING)
-    return run_demo(Path(args.workdir), args.port, args.rate, args.fresh)
+    options = DemoOptions(
+        workdir=Path(args.workdir),
+        api_port=args.port,
+        rate=args.rate,
+        fresh=args.fresh,
+        workers=not args.no_workers,
+    )
+    return run_demo(options)
 
 
 def _standins(args: argparse.Namespace) -> int:
@@ -78,6 +90,13 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cityops",
@@ -105,11 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run everything on local stand-ins with demo traffic",
-        description="Start noida-db, the four services and a stream of demo "
-        "reports; print the URL to open. Ctrl-C stops it all.",
+        description="Start noida-db and the four services (restarted with back-off, 1 s "
+        "doubling to 30 s, if they exit), a stream of demo reports and simulated "
+        "dispatchers and departments; print the ports and the URL to open. Services use "
+        "their documented ports (api 8000, classifier 8001, dispatch 8002, indexer 8003; "
+        "Kafka 19092, Elasticsearch 19200), or a free port when one is taken. "
+        "Ctrl-C stops it all.",
     )
-    demo.add_argument("--port", type=int, default=8000, help="API and console port")
-    demo.add_argument("--rate", type=float, default=2.0, help="demo reports per second")
+    demo.add_argument("--port", type=int, default=8000, help="API and console port (8000)")
+    demo.add_argument(
+        "--rate", type=_non_negative, default=2.0, help="demo reports per second (0: none)"
+    )
+    demo.add_argument(
+        "--no-workers",
+        action="store_true",
+        help="no simulated dispatchers and departments: cases stay where people put them",
+    )
     demo.add_argument("--workdir", default="var/demo", help="data and logs (default var/demo)")
     demo.add_argument("--fresh", action="store_true", help="delete earlier demo data first")
     demo.set_defaults(func=_demo)

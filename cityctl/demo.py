@@ -1,7 +1,9 @@
 """``cityops demo``: the whole system on the local stand-ins, with demo traffic.
 
 Starts noida-db (Kafka + Elasticsearch APIs), provisions topics and the index, starts
-the four services as separate processes, feeds them reports, and prints the URL to open.
+the four services as separate processes under a :class:`~cityctl.supervise.Supervisor`
+(a service that exits is restarted with back-off), optionally feeds them reports and
+simulated dispatchers and departments, and prints the ports and the URL to open.
 Ctrl-C (or SIGTERM) stops the services cleanly, then the stand-in.
 """
 
@@ -11,42 +13,61 @@ import shutil
 import signal
 import sys
 import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
+from cityctl.ports import DOCUMENTED, Port, choose_ports, describe, port_is_free
+from cityctl.processes import SERVICES, ServiceProcess, is_ready, service_env
 from cityctl.simulate import run as simulate
 from cityctl.simulate import work_cases
+from cityctl.supervise import Backoff, Supervisor
 from cityops import jurisdiction, standins, taxonomy
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 
-
-def _port(preferred: int) -> int:
-    try:
-        standins.wait_for_port("127.0.0.1", preferred, timeout=0.2)
-    except standins.StandInError:
-        return preferred  # nothing listens there: ours to take
-    return standins.free_port()
+READY_TIMEOUT_S = 120.0
 
 
-def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
-    kafka_port, es_port, api_port = _port(19092), _port(19200), _port(api_port)
-    data = workdir / "noida"
-    if fresh:
-        shutil.rmtree(workdir, ignore_errors=True)
-    server = standins.noida(data, kafka_port, es_port)
-    print(f"starting stand-ins (noida-db: Kafka :{kafka_port}, Elasticsearch :{es_port}) ...")
-    server.start()
-    env = {
-        "CITYOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
-        "CITYOPS_ES_URL": f"http://127.0.0.1:{es_port}",
-        "CITYOPS_API_PORT": str(api_port),
+@dataclass(frozen=True)
+class DemoOptions:
+    workdir: Path
+    api_port: int = DOCUMENTED["api"]
+    rate: float = 2.0  # demo reports per second; 0: none
+    fresh: bool = False
+    workers: bool = True  # simulated dispatchers and departments move cases along
+    backoff: Backoff = field(default_factory=Backoff)
+
+
+def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
+    """The CITYOPS_* variables of the four services in the demo."""
+    return {
+        "CITYOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{ports['kafka'].port}",
+        "CITYOPS_ES_URL": f"http://127.0.0.1:{ports['elasticsearch'].port}",
+        "CITYOPS_API_PORT": str(ports["api"].port),
+        "CITYOPS_CLASSIFIER_HEALTH_PORT": str(ports["classifier"].port),
+        "CITYOPS_DISPATCH_WEB_PORT": str(ports["dispatch"].port),
+        "CITYOPS_INDEXER_HEALTH_PORT": str(ports["indexer"].port),
         "CITYOPS_DISPATCH_DATA_DIR": str(workdir / "dispatch"),
-        "CITYOPS_CLASSIFIER_HEALTH_PORT": str(standins.free_port()),
-        "CITYOPS_DISPATCH_WEB_PORT": str(standins.free_port()),
-        "CITYOPS_INDEXER_HEALTH_PORT": str(standins.free_port()),
     }
-    procs: list[ServiceProcess] = []
+
+
+def run_demo(options: DemoOptions) -> int:
+    workdir = options.workdir
+    if options.fresh:
+        shutil.rmtree(workdir, ignore_errors=True)
+    ports = choose_ports({**DOCUMENTED, "api": options.api_port}, port_is_free, standins.free_port)
+    print("ports (health and metrics of each service; stand-ins):")
+    print("\n".join(describe(ports)))
+    env = demo_env(ports, workdir)
+    server = standins.noida(workdir / "noida", ports["kafka"].port, ports["elasticsearch"].port)
+    print("starting stand-ins (noida-db) ...")
+    server.start()
+    logs = workdir / "logs"
+    supervisor = Supervisor(
+        [ServiceProcess(name, service_env(env), logs / f"{name}.log") for name in SERVICES],
+        options.backoff,
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -56,35 +77,56 @@ def run_demo(workdir: Path, api_port: int, rate: float, fresh: bool) -> int:
                 kafka_bootstrap=env["CITYOPS_KAFKA_BOOTSTRAP"], es_url=env["CITYOPS_ES_URL"]
             )
         )
-        for name in SERVICES:
-            proc = ServiceProcess(name, service_env(env), workdir / "logs" / f"{name}.log")
-            proc.start()
-            procs.append(proc)
-        url = f"http://127.0.0.1:{api_port}/"
-        wait_ready(url.rstrip("/"), timeout=90)
-        feeder = threading.Thread(
-            target=simulate,
-            daemon=True,
-            args=(url, taxonomy.load(), jurisdiction.load(), rate, None, 7, stop),
-        )
-        feeder.start()
-        workers = threading.Thread(target=work_cases, daemon=True, args=(url, stop))
-        workers.start()
+        supervisor.start_all()
+        url = f"http://127.0.0.1:{ports['api'].port}/"
+        if not _wait_ready(url, supervisor, server, stop):
+            return 0 if stop.is_set() else 1
+        _start_traffic(url, options, stop)
         print(f"\ncityops is running. Open {url}  (API docs: {url}docs)")
-        print(f"logs: {workdir / 'logs'}   press Ctrl-C to stop\n")
-        while not stop.is_set():
-            dead = [p.name for p in procs if not p.running]
-            if dead:
-                print(f"service exited: {', '.join(dead)}; see {workdir / 'logs'}", file=sys.stderr)
+        print(f"logs: {logs}   press Ctrl-C to stop\n")
+        while not stop.wait(0.5):
+            supervisor.poll()
+            if not server.running:
+                print(f"noida-db exited; see {server.log_path}", file=sys.stderr)
                 return 1
-            stop.wait(1.0)
         return 0
     finally:
         stop.set()
         print("stopping services ...")
-        for proc in reversed(procs):
-            proc.signal(signal.SIGTERM)
-        for proc in procs:
-            proc.stop(timeout=20)
+        supervisor.stop_all(timeout=20)
         server.stop()
         print("stopped.")
+
+
+def _wait_ready(
+    url: str, supervisor: Supervisor, server: standins.StandIn, stop: threading.Event
+) -> bool:
+    """Supervise until the API is ready; False on Ctrl-C, a timeout or a dead stand-in."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not stop.is_set():
+        supervisor.poll()
+        if is_ready(url.rstrip("/")):
+            return True
+        if not server.running:
+            print(f"noida-db exited; see {server.log_path}", file=sys.stderr)
+            return False
+        if time.monotonic() > deadline:
+            print(f"the API is not ready after {READY_TIMEOUT_S:g} s; see logs", file=sys.stderr)
+            return False
+        stop.wait(0.5)
+    return False
+
+
+def _start_traffic(url: str, options: DemoOptions, stop: threading.Event) -> None:
+    if options.rate > 0:
+        places = (taxonomy.load(), jurisdiction.load())
+        args = (url, *places, options.rate, None, 7, stop)
+        threading.Thread(target=simulate, daemon=True, args=args).start()
+        print(f"demo reports: {options.rate:g} a second (--rate 0: none)")
+    else:
+        print("demo reports: none (--rate 0)")
+    if options.workers:
+        threading.Thread(target=work_cases, daemon=True, args=(url, stop)).start()
+        print("simulated dispatchers and departments move cases along (--no-workers: off)")
+    else:
+        print("simulated dispatchers and departments: off (--no-workers)")

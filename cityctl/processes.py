@@ -6,8 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import httpx
 
 SERVICES = ("api", "classifier", "dispatch", "indexer")
 
@@ -42,6 +45,15 @@ class ServiceProcess:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended (negative: killed by that signal)."""
+        return None if self.process is None else self.process.poll()
+
     def signal(self, sig: signal.Signals) -> None:
         if self.running:
             assert self.process is not None
@@ -71,18 +83,19 @@ def service_env(overrides: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def is_ready(base_url: str) -> bool:
+    """``GET /readyz`` answers 200: the API reaches Kafka and Elasticsearch."""
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def wait_ready(base_url: str, timeout: float = 60.0) -> None:
-    """Wait until ``GET /readyz`` answers 200 (the API reaches Kafka and Elasticsearch)."""
-    import time
-
-    import httpx
-
+    """Wait until the API at ``base_url`` is ready (:func:`is_ready`)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if is_ready(base_url):
+            return
         time.sleep(0.3)
     raise TimeoutError(f"{base_url} not ready after {timeout}s")

@@ -82,6 +82,10 @@ class StandIn:
             self.stop()
             raise StandInError(f"{self.name} did not start; see {self.log_path}") from None
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return

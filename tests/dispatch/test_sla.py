@@ -40,8 +40,33 @@ def test_elapsed_inverts_add_time() -> None:
         assert elapsed(start, add_time(start, hours, "working"), "working") == pytest.approx(hours)
 
 
-def test_share_used_for_warnings() -> None:
-    start = at("2025-11-17", "09:00")
-    deadline = add_time(start, 8, "working")
-    assert share_used(start, deadline, at("2025-11-17", "15:24"), "working") == pytest.approx(0.8)
-    assert share_used(start, deadline, deadline, "working") == pytest.approx(1.0)
+def test_share_used_counts_working_time_only() -> None:
+    monday = at("2025-11-17", "09:00")
+    deadline = add_time(monday, 8, "working")
+    assert deadline == at("2025-11-17", "17:00")
+    assert share_used(monday, deadline, at("2025-11-17", "15:24"), "working") == pytest.approx(0.8)
+    # the night after the deadline is not working time; Tuesday 10:00 is 9 of 8 hours
+    assert share_used(monday, deadline, at("2025-11-17", "23:00"), "working") == pytest.approx(1.0)
+    assert share_used(monday, deadline, at("2025-11-18", "10:00"), "working") == pytest.approx(
+        9 / 8
+    )
+    # Friday 15:00 + 4 working hours is Monday 11:00; on Saturday half is used, not more
+    friday = at("2025-11-14", "15:00")
+    weekend_deadline = add_time(friday, 4, "working")
+    assert weekend_deadline == at("2025-11-17", "11:00")
+    saturday = at("2025-11-15", "12:00")
+    assert share_used(friday, weekend_deadline, saturday, "working") == pytest.approx(0.5)
+    assert share_used(friday, weekend_deadline, saturday, "wall") == pytest.approx(21 / 68)
+
+
+def test_a_deadline_at_or_before_its_start_is_all_used() -> None:
+    start = at("2025-11-17", "10:00")
+    assert share_used(start, start, start, "working") == 1.0
+    # Saturday to Sunday: no working time at all in the budget
+    assert share_used(at("2025-11-15"), at("2025-11-16"), at("2025-11-15"), "working") == 1.0
+
+
+def test_elapsed_is_negative_backwards() -> None:
+    assert elapsed(at("2025-11-17", "10:00"), at("2025-11-14", "16:00"), "working") == (
+        pytest.approx(-2.0)
+    )

@@ -1,4 +1,4 @@
-"""``cityops init``: create the topics and the search index, waiting for the servers."""
+"""``cityops init``: create the topics and the search indexes, waiting for the servers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from kafka.errors import KafkaError
 
 from cityops.kafka import ensure_topics
-from cityops.search import CaseIndex, ensure_case_index, make_client
+from cityops.search import ReadModel, ensure_intake_index, ensure_read_model, make_client
 from cityops.settings import CommonSettings
 
 log = logging.getLogger(__name__)
@@ -22,10 +22,11 @@ def provision(settings: CommonSettings, wait_s: float = 60.0) -> None:
             created = ensure_topics(settings, settings.topics.all())
             es = make_client(settings)
             try:
-                index = ensure_case_index(es, CaseIndex(settings.index_prefix))
+                indexes = ensure_read_model(es, ReadModel(settings.index_prefix))
+                indexes["intake"] = ensure_intake_index(es, settings.index_prefix)
             finally:
                 es.close()
-            log.info("provisioned", extra={"topics_created": created, "index": index})
+            log.info("provisioned", extra={"topics_created": created, "indexes": indexes})
             return
         except (KafkaError, EsConnectionError) as exc:
             if time.monotonic() > deadline:

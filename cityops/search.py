@@ -1,16 +1,43 @@
-"""Elasticsearch helpers: the client, index names, and the case index template.
+"""Elasticsearch helpers: the client, index names, and the index templates of the read model.
 
-The case read model lives in an index behind an alias (``<prefix>-cases``), so that a
-replay can build a fresh index and swap the alias in one step.
+The read model is four indexes, each behind an alias (``<prefix>-<name>``), so that a replay
+can build fresh generations and swap every alias in one step:
+
+- ``cases``: one small document per case (no timeline). Bounded: at most
+  ``MAX_SOURCE_BRIEFS`` source briefs and ``MAX_MILESTONES`` milestones (about 10 KB).
+- ``events``: one document per ``CaseEvent``, ``_id`` = ``event_id`` (the timeline, paged by
+  id). Bounded by one event (its data is at most a few source records).
+- ``sources``: one document per source record, ``_id`` = ``source_id``: which case holds it.
+- ``commands``: one document per command outcome, ``_id`` = ``{case_id}:{command_id}``.
+
+The intake index (``<prefix>-intake``, no alias: nothing rebuilds it) keeps one document per
+accepted report id with the fingerprint of its body, for idempotency across API instances.
+
+Search on the stand-in is linear in index size, get and mget by id are not: every read
+path that serves one case, report or command reads by id.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch, Elasticsearch, NotFoundError
+from elasticsearch import AsyncElasticsearch, BadRequestError, Elasticsearch, NotFoundError
 
 from cityops.settings import CommonSettings
+
+MAX_SOURCE_BRIEFS = 10
+MAX_MILESTONES = 40
+
+_ACTOR = {
+    "properties": {
+        "id": {"type": "keyword"},
+        "role": {"type": "keyword"},
+        "name": {"type": "keyword", "index": False},
+        "department": {"type": "keyword"},
+        "town": {"type": "keyword"},
+    }
+}
+_SHOWN: dict[str, Any] = {"type": "object", "enabled": False}  # stored as-is, never searched
 
 CASE_MAPPINGS: dict[str, Any] = {
     "dynamic": "strict",
@@ -29,7 +56,6 @@ CASE_MAPPINGS: dict[str, Any] = {
         "text": {"type": "text", "analyzer": "cjk"},
         "address": {"type": "text", "analyzer": "cjk"},
         "location": {"type": "geo_point"},
-        "source_ids": {"type": "keyword"},
         "source_types": {"type": "keyword"},
         "report_count": {"type": "integer"},
         "auto_dispatched": {"type": "boolean"},
@@ -46,30 +72,109 @@ CASE_MAPPINGS: dict[str, Any] = {
         "merged_into": {"type": "keyword"},
         "closed_at": {"type": "date"},
         "closed_on_time": {"type": "boolean"},
-        # Shown, never searched: stored as-is to keep the mapping small and strict.
-        "suggestions": {"type": "object", "enabled": False},
-        "sources": {"type": "object", "enabled": False},
-        "timeline": {"type": "object", "enabled": False},
+        "suggestions": _SHOWN,
+        "sources": _SHOWN,
+        "milestones": _SHOWN,
+    },
+}
+
+EVENT_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "event_id": {"type": "keyword"},
+        "case_id": {"type": "keyword"},
+        "seq": {"type": "integer"},
+        "kind": {"type": "keyword"},
+        "state": {"type": "keyword"},
+        "at": {"type": "date"},
+        "actor": _ACTOR,
+        "command_id": {"type": "keyword"},
+        "reason": {"type": "text", "index": False},
+        "evidence": _SHOWN,
+        "data": _SHOWN,
+    },
+}
+
+SOURCE_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "source_id": {"type": "keyword"},
+        "case_id": {"type": "keyword"},
+        "source_type": {"type": "keyword"},
+        "event_id": {"type": "keyword"},
+        "at": {"type": "date"},
+    },
+}
+
+COMMAND_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "case_id": {"type": "keyword"},
+        "command_id": {"type": "keyword"},
+        "command": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "reason": {"type": "text", "index": False},
+        "first_seq": {"type": "integer"},
+        "last_seq": {"type": "integer"},
+        "actor": _ACTOR,
+        "issued_at": {"type": "date"},
+        "decided_at": {"type": "date"},
+    },
+}
+
+INTAKE_MAPPINGS: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "report_id": {"type": "keyword"},
+        "reporter_id": {"type": "keyword"},
+        "idempotency_key": {"type": "keyword"},
+        "fingerprint": {"type": "keyword"},
+        "received_at": {"type": "date"},
     },
 }
 
 
-class CaseIndex:
-    """Names of the case read-model index and its alias under one prefix."""
+class AliasedIndex:
+    """One index of the read model: its alias, template and generations under a prefix."""
 
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
+    def __init__(self, prefix: str, name: str, mappings: dict[str, Any]) -> None:
+        self.prefix, self.name, self.mappings = prefix, name, mappings
 
     @property
     def alias(self) -> str:
-        return f"{self.prefix}-cases"
+        return f"{self.prefix}-{self.name}"
 
     @property
     def template(self) -> str:
-        return f"{self.prefix}-cases"
+        return self.alias
 
     def concrete(self, generation: str = "v1") -> str:
-        return f"{self.prefix}-cases-{generation}"
+        return f"{self.alias}-{generation}"
+
+
+class CaseIndex(AliasedIndex):
+    """The case documents (the queue and the case heads)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(prefix, "cases", CASE_MAPPINGS)
+
+
+class ReadModel:
+    """The four aliased indexes the indexer writes and the API reads, under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.cases = CaseIndex(prefix)
+        self.events = AliasedIndex(prefix, "events", EVENT_MAPPINGS)
+        self.sources = AliasedIndex(prefix, "sources", SOURCE_MAPPINGS)
+        self.commands = AliasedIndex(prefix, "commands", COMMAND_MAPPINGS)
+
+    def all(self) -> list[AliasedIndex]:
+        return [self.cases, self.events, self.sources, self.commands]
+
+
+def intake_index(prefix: str) -> str:
+    return f"{prefix}-intake"
 
 
 def _auth(settings: CommonSettings) -> tuple[str, str] | None:
@@ -86,21 +191,53 @@ def make_async_client(settings: CommonSettings) -> AsyncElasticsearch:
     return AsyncElasticsearch(settings.es_url, basic_auth=_auth(settings), request_timeout=10)
 
 
-def ensure_case_index(es: Elasticsearch, index: CaseIndex) -> str:
-    """Install the template and make sure the alias points at an index; return its name."""
+def put_template(es: Elasticsearch, index: AliasedIndex) -> None:
     es.indices.put_index_template(
         name=index.template,
         index_patterns=[f"{index.alias}-*"],
-        template={"settings": {"number_of_shards": 1}, "mappings": CASE_MAPPINGS},
+        template={"settings": {"number_of_shards": 1}, "mappings": index.mappings},
     )
+
+
+def ensure_index(es: Elasticsearch, index: AliasedIndex) -> str:
+    """Install the template and make sure the alias points at an index; return its name."""
+    put_template(es, index)
     try:
         current = list(es.indices.get_alias(name=index.alias))
     except NotFoundError:
         current = []
     if current:
+        # An index made by an older template gains the fields added since (adding is
+        # always allowed); a replay moves it to a generation made by this template.
+        es.indices.put_mapping(index=current[0], properties=index.mappings["properties"])
         return current[0]
     name = index.concrete()
     if not es.indices.exists(index=name):
         es.indices.create(index=name)
     es.indices.put_alias(index=name, name=index.alias)
+    return name
+
+
+def ensure_case_index(es: Elasticsearch, index: CaseIndex) -> str:
+    """The case index alone (kept for callers that read only the case documents)."""
+    return ensure_index(es, index)
+
+
+def ensure_read_model(es: Elasticsearch, model: ReadModel) -> dict[str, str]:
+    """Every index of the read model; returns alias → concrete index name."""
+    return {index.alias: ensure_index(es, index) for index in model.all()}
+
+
+def ensure_intake_index(es: Elasticsearch, prefix: str) -> str:
+    name = intake_index(prefix)
+    if not es.indices.exists(index=name):
+        try:
+            es.indices.create(
+                index=name,
+                settings={"number_of_shards": 1},
+                mappings=INTAKE_MAPPINGS,
+            )
+        except BadRequestError as exc:  # a concurrent creator won the race: that is fine
+            if exc.error != "resource_already_exists_exception":
+                raise
     return name

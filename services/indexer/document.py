@@ -2,6 +2,13 @@
 
 The document's ``seq`` is the last event folded in; an event at or below it is already in
 the document and changes nothing, which makes replays and redeliveries idempotent.
+
+The document is bounded whatever the case lives through: no timeline (the events index
+holds it, ``services/indexer/entries.py``), at most ``MAX_SOURCE_BRIEFS`` source briefs (the
+first and the most recent; ``report_count`` counts them all) and at most ``MAX_MILESTONES``
+milestones (``services/indexer/milestones.py``). The deadline state (``sla_state``) is the
+one dispatch writes into every event's data; an event without it (older events) keeps the
+current value, except the explicit SLA events.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from typing import Any
 
 from cityops import taxonomy
 from cityops.contracts import CaseEvent, EventKind
+from cityops.search import MAX_SOURCE_BRIEFS
 from cityops.taxonomy import PRIORITY_RANK
+from services.indexer.milestones import add_milestone
 
 Doc = dict[str, Any]
 SLA_RANK = {"breached": 0, "warning": 1, "ok": 2}
@@ -23,12 +32,13 @@ def fold(doc: Doc | None, event: CaseEvent) -> Doc:
     new = _blank(event) if doc is None else {**doc}
     if "deadline" in event.data:
         new.update(deadline=event.data["deadline"], stage=event.data.get("stage"))
-        _sla(new, "ok")
     _APPLY.get(event.kind, _noop)(new, event)
+    if event.data.get("sla_state") in SLA_RANK:
+        _sla(new, event.data["sla_state"])
     new["seq"] = event.seq
     new["state"] = event.state
     new["updated_at"] = event.at.isoformat()
-    new["timeline"] = [*new["timeline"], _timeline_entry(event)]
+    new["milestones"] = add_milestone(new["milestones"], event)
     return new
 
 
@@ -54,7 +64,6 @@ def _blank(event: CaseEvent) -> Doc:
         "text": None,
         "address": None,
         "location": None,
-        "source_ids": [],
         "source_types": [],
         "report_count": 0,
         "auto_dispatched": False,
@@ -73,7 +82,7 @@ def _blank(event: CaseEvent) -> Doc:
         "closed_on_time": None,
         "suggestions": [],
         "sources": [],
-        "timeline": [],
+        "milestones": [],
     }
 
 
@@ -110,35 +119,51 @@ def _opened(doc: Doc, event: CaseEvent) -> None:
         suggestions=cls["top"],
     )
     _set_priority(doc, cls["priority"])
-    _add_sources(doc, [source])
+    _add_sources(doc, [source], None)
 
 
-def _add_sources(doc: Doc, sources: list[dict[str, Any]]) -> None:
-    for source in sources:
-        if source["source_id"] in doc["source_ids"]:
-            continue
-        doc["source_ids"] = [*doc["source_ids"], source["source_id"]]
-        doc["source_types"] = sorted({*doc["source_types"], source["source_type"]})
-        brief = {k: source.get(k) for k in ("source_id", "source_type", "text", "received_at")}
-        brief["reporter"] = source["reporter"]["id"]
-        doc["sources"] = [*doc["sources"], brief]
-    doc["report_count"] = len(doc["source_ids"])
+def _add_sources(doc: Doc, sources: list[dict[str, Any]], count: int | None) -> None:
+    known = {s["source_id"] for s in doc["sources"]}
+    added = [s for s in sources if s["source_id"] not in known]
+    briefs = [*doc["sources"], *(_brief(s) for s in added)]
+    doc["sources"] = _bounded(briefs)
+    doc["source_types"] = sorted({*doc["source_types"], *(s["source_type"] for s in added)})
+    doc["report_count"] = count if count is not None else doc["report_count"] + len(added)
+
+
+def _brief(source: dict[str, Any]) -> dict[str, Any]:
+    brief = {k: source.get(k) for k in ("source_id", "source_type", "text", "received_at")}
+    brief["reporter"] = source["reporter"]["id"]
+    return brief
+
+
+def _bounded(briefs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first source (the one that opened the case) and the most recent others."""
+    if len(briefs) <= MAX_SOURCE_BRIEFS:
+        return briefs
+    return [briefs[0], *briefs[-(MAX_SOURCE_BRIEFS - 1) :]]
+
+
+def _count(event: CaseEvent) -> int | None:
+    count = event.data.get("report_count")
+    return count if isinstance(count, int) else None
 
 
 def _attached(doc: Doc, event: CaseEvent) -> None:
-    _add_sources(doc, [event.data["source"]])
+    _add_sources(doc, [event.data["source"]], _count(event))
 
 
 def _merged_in(doc: Doc, event: CaseEvent) -> None:
-    _add_sources(doc, event.data["sources"])
+    _add_sources(doc, event.data["sources"], _count(event))
 
 
 def _detached(doc: Doc, event: CaseEvent) -> None:
     gone = event.data["source_id"]
-    doc["source_ids"] = [s for s in doc["source_ids"] if s != gone]
     doc["sources"] = [s for s in doc["sources"] if s["source_id"] != gone]
-    doc["source_types"] = sorted({s["source_type"] for s in doc["sources"]})
-    doc["report_count"] = len(doc["source_ids"])
+    count = _count(event)
+    doc["report_count"] = count if count is not None else max(doc["report_count"] - 1, 0)
+    if len(doc["sources"]) >= doc["report_count"]:  # every source is known: recount types
+        doc["source_types"] = sorted({s["source_type"] for s in doc["sources"]})
 
 
 def _classified(doc: Doc, event: CaseEvent) -> None:
@@ -204,22 +229,3 @@ _APPLY = {
     E.INVALIDATED: _stopped,
     E.REPORTED_BACK: _stopped,
 }
-
-
-def _timeline_entry(event: CaseEvent) -> dict[str, Any]:
-    data = {k: v for k, v in event.data.items() if k not in ("source", "sources", "classification")}
-    if "source" in event.data:
-        data["source_id"] = event.data["source"]["source_id"]
-    if "sources" in event.data:
-        data["source_ids"] = [s["source_id"] for s in event.data["sources"]]
-    return {
-        "seq": event.seq,
-        "event_id": event.event_id,
-        "kind": event.kind.value,
-        "state": event.state,
-        "at": event.at.isoformat(),
-        "actor": event.actor.model_dump(mode="json", exclude_none=True),
-        "reason": event.reason,
-        "evidence": event.evidence.model_dump(mode="json"),
-        "data": data,
-    }

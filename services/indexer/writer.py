@@ -1,92 +1,101 @@
-"""The indexer's batch step: events in, case documents written with external versions.
+"""The indexer's batch step: case events and command outcomes in, one bulk request out.
 
-Each document is written with ``version = seq`` and ``version_type = external``, so a
-write older than what the index holds is refused by Elasticsearch itself: replays and
-redeliveries cannot move a case backwards.
+The batch mixes ``cases.events`` and ``cases.outcomes`` records (one consumer group reads
+both); each is decoded by its topic's contract and the whole batch is planned by
+``services/indexer/batch.py``. Every write is idempotent (external versions, or create),
+so a replayed or redelivered batch changes nothing: Elasticsearch answers 409, which is
+success here. A write refused for good dead-letters the records it came from; a refusal
+that may pass later (429, 5xx) retries the whole batch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from elasticsearch import AsyncElasticsearch, ConnectionError, TransportError
-from elasticsearch.helpers import async_bulk
 
-from cityops.contracts import CaseEvent
+from cityops.contracts import CaseEvent, CommandOutcome, Topics
 from cityops.errors import DependencyUnavailable, InvalidMessage
 from cityops.kafka import Outbox, Rejected, decode
-from services.indexer.document import Doc, fold_all
+from services.indexer.batch import Item, Targets, Write, operations, plan
+from services.indexer.document import Doc
 
 log = logging.getLogger(__name__)
 
 
-class IndexCaseEvents:
-    def __init__(self, es: AsyncElasticsearch, index: str) -> None:
-        self.es = es
-        self.index = index
+class IndexReadModel:
+    def __init__(self, es: AsyncElasticsearch, to: Targets, topics: Topics) -> None:
+        self.es, self.to = es, to
+        self.models: dict[str, type[CaseEvent] | type[CommandOutcome]] = {
+            topics.cases_events: CaseEvent,
+            topics.cases_outcomes: CommandOutcome,
+        }
 
     async def __call__(self, records: Sequence[ConsumerRecord], outbox: Outbox) -> list[Rejected]:
         rejected: list[Rejected] = []
-        by_case: dict[str, list[tuple[ConsumerRecord, CaseEvent]]] = defaultdict(list)
+        kept: list[ConsumerRecord] = []
+        items: list[Item] = []
         for record in records:
             try:
-                event = decode(CaseEvent, record.value)
+                items.append(self.decode(record))
+                kept.append(record)
             except InvalidMessage as exc:
                 rejected.append(Rejected(record, exc))
-                continue
-            by_case[event.case_id].append((record, event))
-        if not by_case:
+        if not items:
             return rejected
-        try:
-            failures = await self.write(
-                {cid: [e for _, e in items] for cid, items in by_case.items()}
-            )
-        except (ConnectionError, TransportError) as exc:
-            raise DependencyUnavailable(f"elasticsearch: {exc}") from exc
-        for case_id, reason in failures.items():
-            for record, _ in by_case[case_id]:
-                rejected.append(Rejected(record, InvalidMessage(f"index {case_id}: {reason}")))
+        failures = await self.write(items)
+        for pos, reason in failures.items():
+            rejected.append(Rejected(kept[pos], InvalidMessage(reason)))
         return rejected
 
-    async def write(self, events: dict[str, list[CaseEvent]]) -> dict[str, str]:
-        """Fold and write; return the cases Elasticsearch refused, with its reason."""
-        current = await self.current(list(events))
-        actions = []
-        for case_id, case_events in events.items():
-            before = current.get(case_id)
-            doc = fold_all(before, case_events)
-            if doc is None or (before is not None and doc["seq"] == before["seq"]):
-                continue
-            actions.append(
-                {
-                    "_op_type": "index",
-                    "_index": self.index,
-                    "_id": case_id,
-                    "_version": doc["seq"],
-                    "_version_type": "external",
-                    "_source": doc,
-                }
-            )
-        if not actions:
-            return {}
-        _, errors = await async_bulk(
-            self.es, actions, raise_on_error=False, raise_on_exception=True
-        )
-        failures = {}
-        for item in errors if isinstance(errors, list) else []:
-            info = item.get("index", {})
-            if info.get("status") == 409:
-                continue  # the index already holds this version or a newer one
-            failures[info.get("_id", "?")] = str(info.get("error"))
+    def decode(self, record: ConsumerRecord) -> Item:
+        model = self.models.get(record.topic)
+        if model is None:
+            raise InvalidMessage(f"the indexer does not read topic {record.topic}")
+        return decode(model, record.value)
+
+    async def write(self, items: Sequence[Item]) -> dict[int, str]:
+        """Plan and write; return the positions of the items Elasticsearch refused, with why.
+
+        Raises :class:`DependencyUnavailable` when the batch should be retried."""
+        try:
+            case_ids = sorted({i.case_id for i in items if isinstance(i, CaseEvent)})
+            writes = plan(items, await self.current(case_ids), self.to)
+            if not writes:
+                return {}
+            response = await self.es.bulk(operations=operations(writes))
+        except (ConnectionError, TransportError) as exc:
+            raise DependencyUnavailable(f"elasticsearch: {exc}") from exc
+        failures = refused(writes, response["items"])
         log.info(
-            "cases indexed",
-            extra={"case_ids": [a["_id"] for a in actions][:50], "failed": len(failures)},
+            "read model written",
+            extra={"case_ids": case_ids[:50], "writes": len(writes), "failed": len(failures)},
         )
         return failures
 
     async def current(self, case_ids: list[str]) -> dict[str, Doc]:
-        response = await self.es.mget(index=self.index, ids=case_ids)
+        if not case_ids:
+            return {}
+        response = await self.es.mget(index=self.to.cases, ids=case_ids)
         return {d["_id"]: d["_source"] for d in response["docs"] if d.get("found")}
+
+
+def refused(
+    writes: Sequence[Write], answers: Sequence[dict[str, dict[str, Any]]]
+) -> dict[int, str]:
+    """Item positions whose write failed for good; raises when a failure may pass."""
+    failures: dict[int, str] = {}
+    for write, answer in zip(writes, answers, strict=True):
+        info = next(iter(answer.values()))
+        status = int(info.get("status", 200))
+        if status < 300 or status == 409:  # 409: the index holds this version or a newer one
+            continue
+        if status == 429 or status >= 500:
+            raise DependencyUnavailable(f"elasticsearch refused a write ({status}): retrying")
+        reason = f"index {write.meta['_index']}/{write.meta['_id']}: {info.get('error')}"
+        for pos in write.origins:
+            failures.setdefault(pos, reason)
+    return failures

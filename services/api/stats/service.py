@@ -29,7 +29,8 @@ from services.dispatch.sla import SHANGHAI
 # search_after, or aggregating in Elasticsearch, is the way past it.
 MAX_CASES = 10_000
 MAX_WINDOW = timedelta(days=366)
-SOURCE_FIELDS = ["case_id", "department", "town", "dimension", "created_at", "timeline"]
+# ``milestones``: the bounded digest of the timeline the figures read (services/indexer).
+SOURCE_FIELDS = ["case_id", "department", "town", "dimension", "created_at", "milestones"]
 UNKNOWN = "未知"
 
 
@@ -141,6 +142,12 @@ class GroupNames:
         ]
 
 
+def with_timeline(doc: dict[str, Any]) -> dict[str, Any]:
+    """The case document as ``metrics.from_document`` reads it: its milestones are the
+    timeline entries the figures need (documents of older generations hold a timeline)."""
+    return {**doc, "timeline": doc.get("milestones") or doc.get("timeline") or []}
+
+
 def figures(
     docs: list[dict[str, Any]],
     start: datetime,
@@ -148,7 +155,7 @@ def figures(
     group_by: GroupBy,
     names: GroupNames,
 ) -> StatsPublic:
-    cases = [metrics.from_document(doc) for doc in docs]
+    cases = [metrics.from_document(with_timeline(doc)) for doc in docs]
     groups = metrics.compute(cases, start, end, group_by)
     return StatsPublic(
         window=WindowPublic.model_validate({"from": start, "to": end}),

@@ -40,4 +40,4 @@ async def get_stats(
     try:
         return await stats.figures(start, end, group_by)
     except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
+        raise HTTPException(422, str(exc)) from exc

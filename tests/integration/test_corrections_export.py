@@ -54,7 +54,7 @@ def test_corrections_are_exported_from_the_event_log(
         "CITYOPS_TOPIC_PREFIX": settings.topic_prefix,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "cityops.cli", "router", "corrections", "--out", str(out)],
+        [sys.executable, "-m", "cityctl", "router", "corrections", "--out", str(out)],
         env=env,
         capture_output=True,
         text=True,

@@ -76,6 +76,8 @@ def test_label_map_of_taxonomy_classes_gives_their_departments() -> None:
     kind, mapping = label_map(codes, TAX)
     assert kind == "taxonomy"
     assert mapping == {code: TAX.leaf(code).department for code in codes}
+    _, known = label_map(["C0102", "E0106"], TAX)  # 污水井盖, and a class of 市容环境类事件
+    assert known == {"C0102": "water", "E0106": "sanitation_greening"}
 
 
 def test_label_map_of_custom_or_mixed_labels_is_the_identity() -> None:
@@ -141,7 +143,20 @@ def test_shipped_model_on_the_held_out_split() -> None:
     predictor = Predictor.load(None, TAX)
     data = read_csv(sorted(TEST_SPLIT.glob("*.csv")), "text", "department")
     report = measure(predictor, data)[0]
-    assert report["level"] == "department"
+    assert (report["level"], report["examples"]) == ("department", 850)
     assert report["accuracy"] >= 0.85
     assert report["auto_dispatch"]["precision"] >= 0.95
     assert report["auto_dispatch"]["coverage"] > 0.5
+    # the figures recorded when the version was built (and quoted in docs/router.md): the
+    # same model on the same texts must score exactly the same today
+    recorded = predictor.manifest.metrics["holdout"]
+    assert (report["accuracy"], report["macro_f1"]) == (
+        recorded["department"]["accuracy"],
+        recorded["department"]["macro_f1"],
+    )
+    assert report["auto_dispatch"] == recorded["auto_dispatch"]
+    by_class = measure(predictor, read_csv(sorted(TEST_SPLIT.glob("*.csv")), "text", "category"))
+    assert (by_class[0]["accuracy"], by_class[0]["macro_f1"]) == (
+        recorded["accuracy"],
+        recorded["macro_f1"],
+    )

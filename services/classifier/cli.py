@@ -167,6 +167,32 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_taxonomy(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    tax = taxonomy.load()
+    names = {node.code: node.name for node in tax.nodes}
+    groups: dict[str, Any] = {}
+    for leaf in tax.leaves:
+        group = groups.setdefault(leaf.code[0], {"name": names[leaf.code[0]], "classes": 0})
+        group["classes"] += 1
+        parent = names[leaf.parent]
+        group.setdefault("sub_groups", Counter())[parent] += 1
+    counts = {
+        "version": tax.version,
+        "classes": len(tax.leaves),
+        "keywords": sum(len(leaf.keywords) for leaf in tax.leaves),
+        "departments": len(tax.departments),
+        "groups": groups,
+        "classes_per_department": dict(
+            Counter(leaf.department for leaf in tax.leaves).most_common()
+        ),
+        "priorities": Counter(leaf.priority for leaf in tax.leaves),
+    }
+    print(json.dumps(counts, ensure_ascii=False, indent=1))
+    return 0
+
+
 def cmd_corrections(args: argparse.Namespace) -> int:
     from cityops.contracts import CaseEvent
     from cityops.kafka import read_to_end
@@ -251,6 +277,13 @@ def register(sub: Any) -> None:
     corpus.add_argument("--text-col", default="text")
     corpus.add_argument("--label-col", default="category")
     corpus.set_defaults(func=_user_errors(cmd_corpus))
+
+    tax = rsub.add_parser(
+        "taxonomy",
+        help="counts of the taxonomy's classes, keywords and departments",
+        description="Classes per group, sub-group, department and priority.",
+    )
+    tax.set_defaults(func=_user_errors(cmd_taxonomy))
 
     corr = rsub.add_parser(
         "corrections",

@@ -232,3 +232,22 @@ def test_classify_with_a_directory_that_is_not_a_model_fails_clearly(tmp_path: P
     assert done.returncode == 2
     assert "is not a model directory" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_taxonomy_prints_the_counts_docs_quote() -> None:
+    done = router("taxonomy")
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert (counts["classes"], counts["keywords"], counts["departments"]) == (170, 800, 23)
+    assert {code: g["classes"] for code, g in counts["groups"].items()} == {
+        "C": 49,
+        "E": 55,
+        "H": 66,
+    }
+    assert counts["groups"]["C"]["sub_groups"]["公用设施"] == 15
+    assert len(counts["groups"]["H"]["sub_groups"]) == 19
+    assert counts["priorities"] == {"urgent": 13, "high": 36, "normal": 84, "low": 37}
+    assert list(counts["classes_per_department"].items())[:2] == [
+        ("sanitation_greening", 19),
+        ("urban_management", 15),
+    ]

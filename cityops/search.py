@@ -173,6 +173,24 @@ class ReadModel:
         return [self.cases, self.events, self.sources, self.commands]
 
 
+def event_id(case_id: str, seq: int) -> str:
+    """The id of a case's event, in the events index and on ``cases.events``."""
+    return f"{case_id}:{seq}"
+
+
+def outcome_id(case_id: str, command_id: str) -> str:
+    """The id of a command's outcome in the commands index."""
+    return f"{case_id}:{command_id}"
+
+
+def timeline_page_ids(case_id: str, last_seq: int, before_seq: int | None, size: int) -> list[str]:
+    """The event ids of one timeline page, oldest first: the ``size`` events before
+    ``before_seq`` (the latest ``size`` when it is ``None``) of a case at ``last_seq``."""
+    end = last_seq if before_seq is None else min(before_seq - 1, last_seq)
+    start = max(end - size + 1, 1)
+    return [event_id(case_id, seq) for seq in range(start, end + 1)]
+
+
 def intake_index(prefix: str) -> str:
     return f"{prefix}-intake"
 

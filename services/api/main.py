@@ -14,14 +14,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cityops import jurisdiction, logs, taxonomy
 from cityops.kafka import BackgroundProducer, make_producer
-from cityops.search import CaseIndex, make_async_client
+from cityops.search import ReadModel, intake_index, make_async_client
 from services.api import problems
 from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
+from services.api.limits import BodyLimit
 from services.api.settings import ApiSettings
 from services.api.stats.service import StatsService
 from services.api.stats.views import router as stats_router
+from services.ingest.ledger import IntakeLedger
 from services.ingest.service import IngestService
 from services.ingest.views import router as ingest_router
 
@@ -34,14 +36,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         producer = BackgroundProducer(make_producer(settings))
         es = make_async_client(settings)
         producer.start()  # connects in the background; intake answers 503 until then
-        app.state.ingest = IngestService(producer, settings.topics)
-        app.state.cases = CaseService(
-            es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
+        model = ReadModel(settings.index_prefix)
+        app.state.ingest = IngestService(
+            producer, settings.topics, IntakeLedger(es, intake_index(settings.index_prefix))
         )
-        app.state.commands = CommandService(producer, settings.topics)
-        app.state.stats = StatsService(
-            es, CaseIndex(settings.index_prefix).alias, taxonomy.load(), jurisdiction.load()
-        )
+        app.state.cases = CaseService(es, model, taxonomy.load(), jurisdiction.load())
+        app.state.commands = CommandService(producer, settings.topics, app.state.cases)
+        app.state.stats = StatsService(es, model.cases.alias, taxonomy.load(), jurisdiction.load())
         app.state.es = es
         app.state.producer = producer
         log.info("service started", extra={"port": settings.api_port})
@@ -54,6 +55,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     app = FastAPI(title="cityops 一网统管", version="1", lifespan=lifespan)
     problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.include_router(ingest_router)
     app.include_router(cases_router)
     app.include_router(stats_router)

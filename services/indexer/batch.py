@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from cityops.contracts import CaseEvent, CommandOutcome
-from cityops.search import ReadModel
+from cityops.search import ReadModel, outcome_id
 from services.indexer import outcomes, sources, timeline
 from services.indexer.document import Doc, fold_all
 
@@ -101,7 +101,7 @@ def source_writes(pairs: list[tuple[int, CaseEvent]], to: Targets) -> list[Write
 def outcome_writes(pairs: list[tuple[int, CommandOutcome]], to: Targets) -> list[Write]:
     latest: dict[str, tuple[int, CommandOutcome]] = {}
     for pos, outcome in pairs:
-        oid = outcomes.outcome_id(outcome.case_id, outcome.command_id)
+        oid = outcome_id(outcome.case_id, outcome.command_id)
         held = latest.get(oid)
         if held is None or outcomes.version(outcome) >= outcomes.version(held[1]):
             latest[oid] = (pos, outcome)

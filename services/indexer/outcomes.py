@@ -22,10 +22,6 @@ RANK = {
 }
 
 
-def outcome_id(case_id: str, command_id: str) -> str:
-    return f"{case_id}:{command_id}"
-
-
 def version(outcome: CommandOutcome) -> int:
     return RANK[outcome.status]
 

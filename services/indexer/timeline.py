@@ -15,10 +15,6 @@ from cityops.contracts import CaseEvent
 BULKY = ("source", "sources", "classification")
 
 
-def event_id(case_id: str, seq: int) -> str:
-    return f"{case_id}:{seq}"
-
-
 def entry(event: CaseEvent) -> dict[str, Any]:
     """The timeline entry of ``event``: what the events index stores and the API shows."""
     data = {k: v for k, v in event.data.items() if k not in BULKY}
@@ -39,11 +35,3 @@ def entry(event: CaseEvent) -> dict[str, Any]:
         "evidence": event.evidence.model_dump(mode="json"),
         "data": data,
     }
-
-
-def page_ids(case_id: str, last_seq: int, before_seq: int | None, size: int) -> list[str]:
-    """The event ids of one timeline page, oldest first: the ``size`` events before
-    ``before_seq`` (or the latest ``size`` when it is ``None``)."""
-    end = last_seq if before_seq is None else min(before_seq - 1, last_seq)
-    start = max(end - size + 1, 1)
-    return [event_id(case_id, seq) for seq in range(start, end + 1)]

@@ -1,4 +1,4 @@
-from services.indexer.timeline import page_ids
+from cityops.search import timeline_page_ids as page_ids
 
 
 def test_the_latest_page_and_pages_further_back() -> None:

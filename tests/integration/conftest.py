@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
+from cityops.contracts import CaseEvent, CommandOutcome
+from cityops.search import ReadModel, ensure_read_model, make_async_client, make_client
 from cityops.settings import CommonSettings
+from services.indexer.batch import Targets
+from services.indexer.writer import IndexReadModel
 from tests.conftest import Broker, Infra
 
 pytestmark = pytest.mark.integration
@@ -42,3 +46,22 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         await asyncio.sleep(interval)
+
+
+async def index_items(
+    settings: CommonSettings, items: Sequence[CaseEvent | CommandOutcome]
+) -> None:
+    """Write case events and outcomes into the read model as the indexer does."""
+    model = ReadModel(settings.index_prefix)
+    sync = make_client(settings)
+    try:
+        ensure_read_model(sync, model)
+    finally:
+        sync.close()
+    es = make_async_client(settings)
+    try:
+        writer = IndexReadModel(es, Targets.aliases(model), settings.topics)
+        assert await writer.write(items) == {}
+        await es.indices.refresh(index=",".join(Targets.aliases(model)))
+    finally:
+        await es.close()

@@ -16,6 +16,8 @@ from cityops.kafka import decode, ensure_topics, make_consumer
 from services.api.main import create_app
 from services.api.settings import ApiSettings
 from tests.conftest import Infra
+from tests.indexer.builders import opened
+from tests.integration.conftest import index_items
 
 pytestmark = pytest.mark.integration
 
@@ -125,13 +127,32 @@ def test_unknown_case_and_report_get_404_with_reason(client: TestClient) -> None
         ({"page": 0}, 422),
         ({"size": 1000}, 422),
         ({"sort": "random"}, 422),
-        ({"page": 500, "size": 100}, 400),
+        ({"page": 500, "size": 100}, 422),
         ({"created_from": "yesterday"}, 422),
     ],
 )
 def test_bad_queue_queries_get_4xx(client: TestClient, params: dict[str, Any], status: int) -> None:
     response = client.get("/api/v1/cases", params=params)
     assert response.status_code == status and response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("params", "allowed"),
+    [
+        ({"state": "bogus"}, "'pending'"),
+        ({"state": ["pending", "bogus"]}, "'merged'"),
+        ({"sla_state": "late"}, "'breached'"),
+        ({"priority": "asap"}, "'urgent'"),
+        ({"sort": "random"}, "'queue'"),
+    ],
+)
+def test_unknown_filter_values_get_422_with_the_allowed_values(
+    client: TestClient, params: dict[str, Any], allowed: str
+) -> None:
+    response = client.get("/api/v1/cases", params=params)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert allowed in response.json()["detail"]
 
 
 def test_health_and_metrics(client: TestClient) -> None:
@@ -157,12 +178,14 @@ def command(**over: Any) -> dict[str, Any]:
 def test_case_commands_are_published_keyed_by_case(
     client: TestClient, api_settings: ApiSettings
 ) -> None:
+    asyncio.run(index_items(api_settings, [opened("LGABCDEFGHIJKL", "r-cmd")]))
     response = client.post("/api/v1/cases/LGABCDEFGHIJKL/commands", json=command())
     assert response.status_code == 202
     assert response.json() == {
         "command_id": "cmd-0000000001",
         "case_id": "LGABCDEFGHIJKL",
         "status": "accepted",
+        "status_url": "/api/v1/cases/LGABCDEFGHIJKL/commands/cmd-0000000001",
     }
 
     async def read() -> list[tuple[bytes, bytes]]:
@@ -197,6 +220,15 @@ def test_case_commands_are_published_keyed_by_case(
         ("LGABCDEFGHIJKL", command(body={"kind": "teleport"}), "body"),
         ("LGABCDEFGHIJKL", command(body={"kind": "request_extension", "hours": -1}), "hours"),
         ("LGABCDEFGHIJKL", command(command_id="x"), "command_id"),
+        ("LGABCDEFGHIJKL", command(command_id="open:r-000001"), "冒号"),
+        ("LGABCDEFGHIJKL", command(command_id="sla:LGA:dispose"), "冒号"),
+        ("LGABCDEFGHIJKL", command(evidence={"photos": ["p"] * 10}), "evidence.photos"),
+        ("LGABCDEFGHIJKL", command(evidence={"photos": ["p" * 3000]}), "照片地址"),
+        (
+            "LGABCDEFGHIJKL",
+            command(actor={"id": "d", "role": "dispatcher", "town": "t" * 65}),
+            "town",
+        ),
         ("not-a-case-id", command(), "case_id"),
     ],
 )
@@ -225,3 +257,23 @@ def test_api_starts_without_a_broker_and_answers_503(infra: Infra, prefix: str) 
         assert response.status_code == 503 and response.headers["retry-after"]
         assert "相同的幂等键" in response.json()["detail"]
         assert client.get("/api/v1/cases").status_code == 200  # reading still works
+
+
+def test_a_command_for_an_unknown_case_gets_404_and_is_not_published(
+    client: TestClient, api_settings: ApiSettings
+) -> None:
+    response = client.post("/api/v1/cases/LGNOSUCHCASE22/commands", json=command())
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "LGNOSUCHCASE22 不存在" in response.json()["detail"]
+
+    async def read() -> int:
+        consumer = make_consumer(api_settings, "cmd-none", [api_settings.topics.cases_commands])
+        await consumer.start()
+        try:
+            batch = await consumer.getmany(timeout_ms=1500)
+            return sum(len(rs) for rs in batch.values())
+        finally:
+            await consumer.stop()
+
+    assert asyncio.run(read()) == 0

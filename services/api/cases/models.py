@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from cityops.contracts import OutcomeStatus
+from cityops.contracts.states import CaseState
+from cityops.taxonomy import Priority
 
 
 class CaseSort(StrEnum):
@@ -15,14 +19,22 @@ class CaseSort(StrEnum):
     OLDEST = "oldest"
 
 
+class SlaState(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    BREACHED = "breached"
+
+
 class CaseFilters(BaseModel):
-    state: list[str] = Field(default_factory=list)
+    """Queue filters. No ``state``: the work to do (every state but closed, invalid, merged)."""
+
+    state: list[CaseState] = Field(default_factory=list)
     department: str | None = None
     town: str | None = None
     category: str | None = None
     dimension: str | None = None
-    priority: str | None = None
-    sla_state: str | None = None
+    priority: Priority | None = None
+    sla_state: SlaState | None = None
     auto_dispatched: bool | None = None
     q: str | None = Field(default=None, max_length=200)
     created_from: datetime | None = None
@@ -78,8 +90,18 @@ class TimelineEntry(BaseModel):
 class CasePublic(CaseSummary):
     model_version: str | None
     suggestions: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
-    timeline: list[TimelineEntry]
+    sources: list[dict[str, Any]] = Field(description="首条与最近的上报（最多 10 条）")
+    timeline: list[TimelineEntry] = Field(description="最近的时间线（按 seq 升序）")
+    timeline_before_seq: int | None = Field(
+        default=None,
+        description="更早的时间线：GET .../timeline?before_seq=此值；null 表示已是全部",
+    )
+
+
+class TimelinePage(BaseModel):
+    case_id: str
+    items: list[TimelineEntry]
+    before_seq: int | None = Field(description="下一页（更早）的 before_seq；null 表示没有更早的")
 
 
 class CasePage(BaseModel):
@@ -94,3 +116,17 @@ class ReportStatus(BaseModel):
     case_id: str | None
     state: str
     state_label: str
+
+
+class CommandStatus(BaseModel):
+    """What became of a command; ``pending`` until the workflow's outcome is indexed."""
+
+    case_id: str
+    command_id: str
+    status: OutcomeStatus | Literal["pending"]
+    command: str | None = None
+    reason: str | None = None
+    first_seq: int | None = None
+    last_seq: int | None = None
+    issued_at: datetime | None = None
+    decided_at: datetime | None = None

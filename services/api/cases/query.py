@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cityops.contracts.states import TERMINAL
 from services.api.cases.models import CaseFilters, CaseSort
+
+# Without a state filter the queue shows the work to do; finished cases need a state filter.
+DONE = sorted(s.value for s in TERMINAL)
 
 SORTS: dict[CaseSort, list[dict[str, Any]]] = {
     CaseSort.QUEUE: [
@@ -24,8 +28,11 @@ SORTS: dict[CaseSort, list[dict[str, Any]]] = {
 
 def case_query(filters: CaseFilters) -> dict[str, Any]:
     clauses: list[dict[str, Any]] = []
+    must_not: list[dict[str, Any]] = []
     if filters.state:
-        clauses.append({"terms": {"state": filters.state}})
+        clauses.append({"terms": {"state": [s.value for s in filters.state]}})
+    else:
+        must_not.append({"terms": {"state": DONE}})
     for field in ("department", "town", "category", "dimension", "priority", "sla_state"):
         value = getattr(filters, field)
         if value:
@@ -42,4 +49,7 @@ def case_query(filters: CaseFilters) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     if filters.q:
         must.append({"multi_match": {"query": filters.q, "fields": ["text", "address"]}})
-    return {"bool": {"filter": clauses, "must": must or [{"match_all": {}}]}}
+    query: dict[str, Any] = {"filter": clauses, "must": must or [{"match_all": {}}]}
+    if must_not:
+        query["must_not"] = must_not
+    return {"bool": query}

@@ -1,7 +1,12 @@
-"""Reading cases from the read model and shaping them for the API."""
+"""Reading cases from the read model and shaping them for the API.
+
+Everything that serves one case, report or command reads by id (``get``/``mget``); only the
+queue (filters, full text) searches. See ``cityops/search.py`` for why.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
@@ -10,6 +15,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from cityops.contracts.states import label
 from cityops.errors import DependencyUnavailable
 from cityops.jurisdiction import Jurisdictions
+from cityops.search import ReadModel, timeline_page_ids
 from cityops.taxonomy import Taxonomy
 from services.api.cases.models import (
     CaseFilters,
@@ -18,83 +24,145 @@ from services.api.cases.models import (
     CaseSort,
     CaseSummary,
     ReportStatus,
+    TimelineEntry,
+    TimelinePage,
 )
 from services.api.cases.query import SORTS, case_query
 
 MAX_WINDOW = 10_000  # Elasticsearch's default max_result_window
+TIMELINE_PAGE = 50  # timeline entries shown with a case
+MAX_MERGE_HOPS = 3  # a report of a merged case follows merged_into at most this far
+UNAVAILABLE = "案件检索服务暂不可用"
+
+
+class QueryOutOfRange(ValueError):
+    """The query asks for more than the read model can answer; the message says why."""
 
 
 class CaseService:
     def __init__(
-        self, es: AsyncElasticsearch, index: str, taxonomy: Taxonomy, places: Jurisdictions
+        self, es: AsyncElasticsearch, model: ReadModel, taxonomy: Taxonomy, places: Jurisdictions
     ) -> None:
-        self.es, self.index, self.taxonomy, self.places = es, index, taxonomy, places
+        self.es, self.model, self.taxonomy, self.places = es, model, taxonomy, places
 
     async def queue(self, filters: CaseFilters, page: int, size: int, sort: CaseSort) -> CasePage:
         start = (page - 1) * size
         if start + size > MAX_WINDOW:
-            raise ValueError(f"分页超出范围：最多浏览前 {MAX_WINDOW} 条，请增加筛选条件")
+            raise QueryOutOfRange(f"分页超出范围：最多浏览前 {MAX_WINDOW} 条，请增加筛选条件")
         try:
             found = await self.es.search(
-                index=self.index,
+                index=self.model.cases.alias,
                 query=case_query(filters),
                 sort=SORTS[sort],
                 from_=start,
                 size=size,
                 track_total_hits=True,
-                source_excludes=["timeline", "sources", "suggestions"],
+                source_excludes=["sources", "suggestions", "milestones"],
             )
         except NotFoundError:
             return CasePage(items=[], total=0, page=page, size=size)
         except EsConnectionError as exc:
-            raise DependencyUnavailable("案件检索服务暂不可用") from exc
+            raise DependencyUnavailable(UNAVAILABLE) from exc
         items = [self.summary(hit["_source"]) for hit in found["hits"]["hits"]]
         return CasePage(items=items, total=found["hits"]["total"]["value"], page=page, size=size)
 
     async def get(self, case_id: str) -> CasePublic | None:
-        try:
-            found = await self.es.get(index=self.index, id=case_id)
-        except NotFoundError:
+        doc = await self.document(case_id, excludes=["milestones"])
+        if doc is None:
             return None
-        except EsConnectionError as exc:
-            raise DependencyUnavailable("案件检索服务暂不可用") from exc
-        doc = found["_source"]
+        page = await self.timeline(case_id, doc["seq"], None, TIMELINE_PAGE)
         return CasePublic(
             **self.summary(doc).model_dump(),
             model_version=doc.get("model_version"),
             suggestions=doc.get("suggestions") or [],
             sources=doc.get("sources") or [],
-            timeline=doc.get("timeline") or [],
+            timeline=page.items,
+            timeline_before_seq=page.before_seq,
         )
 
+    async def timeline_page(
+        self, case_id: str, before_seq: int | None, size: int
+    ) -> TimelinePage | None:
+        doc = await self.document(case_id, includes=["seq"])
+        if doc is None:
+            return None
+        return await self.timeline(case_id, doc["seq"], before_seq, size)
+
+    async def timeline(
+        self, case_id: str, last_seq: int, before_seq: int | None, size: int
+    ) -> TimelinePage:
+        ids = timeline_page_ids(case_id, last_seq, before_seq, size)
+        entries = await self._mget(self.model.events.alias, ids)
+        items = [TimelineEntry.model_validate(e) for e in entries]
+        first = int(ids[0].rsplit(":", 1)[1]) if ids else 1
+        return TimelinePage(case_id=case_id, items=items, before_seq=first if first > 1 else None)
+
+    async def exists(self, case_id: str) -> bool:
+        return await self.document(case_id, includes=["case_id"]) is not None
+
     async def report_status(self, report_id: str) -> ReportStatus | None:
-        try:
-            found = await self.es.search(
-                index=self.index,
-                query={
-                    "bool": {
-                        "filter": [{"term": {"source_ids": report_id}}],
-                        # a merged case hands its reports to the case it merged into
-                        "must_not": [{"term": {"state": "merged"}}],
-                    }
-                },
-                size=1,
-                source_includes=["case_id", "state"],
-            )
-        except NotFoundError:
+        source = await self.by_id(self.model.sources.alias, report_id, ["case_id"])
+        if source is None:
             return None
-        except EsConnectionError as exc:
-            raise DependencyUnavailable("案件检索服务暂不可用") from exc
-        hits = found["hits"]["hits"]
-        if not hits:
-            return None
-        doc = hits[0]["_source"]
+        doc = await self._follow_merges(source["case_id"])
+        if doc is None:
+            return None  # the case is not in the read model yet
         return ReportStatus(
             report_id=report_id,
             case_id=doc["case_id"],
             state=doc["state"],
             state_label=label(doc["state"]),
         )
+
+    async def _follow_merges(self, case_id: str) -> dict[str, Any] | None:
+        """The case, or the case it was merged into (at most ``MAX_MERGE_HOPS`` away)."""
+        fields = ["case_id", "state", "merged_into"]
+        doc = await self.document(case_id, includes=fields)
+        for _ in range(MAX_MERGE_HOPS):
+            if doc is None or doc["state"] != "merged" or not doc.get("merged_into"):
+                return doc
+            target = await self.document(doc["merged_into"], includes=fields)
+            if target is None:
+                return doc  # the surviving case is not indexed yet: show the merged one
+            doc = target
+        return doc
+
+    async def document(
+        self,
+        case_id: str,
+        includes: list[str] | None = None,
+        excludes: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        return await self.by_id(self.model.cases.alias, case_id, includes, excludes)
+
+    async def by_id(
+        self,
+        index: str,
+        doc_id: str,
+        includes: list[str] | None = None,
+        excludes: list[str] | None = None,
+    ) -> dict[str, Any] | None:
+        try:
+            found = await self.es.get(
+                index=index, id=doc_id, source_includes=includes, source_excludes=excludes
+            )
+        except NotFoundError:
+            return None
+        except EsConnectionError as exc:
+            raise DependencyUnavailable(UNAVAILABLE) from exc
+        source: dict[str, Any] = found["_source"]
+        return source
+
+    async def _mget(self, index: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        try:
+            found = await self.es.mget(index=index, ids=list(ids))
+        except NotFoundError:
+            return []
+        except EsConnectionError as exc:
+            raise DependencyUnavailable(UNAVAILABLE) from exc
+        return [d["_source"] for d in found["docs"] if d.get("found")]
 
     def summary(self, doc: dict[str, Any]) -> CaseSummary:
         dept = doc.get("department")

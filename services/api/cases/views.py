@@ -5,22 +5,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
+from cityops.contracts.states import CaseState
+from cityops.taxonomy import Priority
 from services.api.cases.commands import (
     CommandAccepted,
     CommandCreate,
     CommandRefused,
     CommandService,
+    UnknownCase,
+    status_url,
 )
 from services.api.cases.models import (
     CaseFilters,
     CasePage,
     CasePublic,
     CaseSort,
+    CommandStatus,
     ReportStatus,
+    SlaState,
+    TimelinePage,
 )
-from services.api.cases.service import CaseService
+from services.api.cases.service import TIMELINE_PAGE, CaseService, QueryOutOfRange
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
+
+CaseId = Annotated[str, Path(pattern=r"^LG[A-Z2-7]{12}$", description="案件号")]
 
 
 def case_service(request: Request) -> CaseService:
@@ -34,13 +43,15 @@ Cases = Annotated[CaseService, Depends(case_service)]
 @router.get("/cases", response_model=CasePage, summary="派遣队列（筛选、分页）")
 async def list_cases(
     cases: Cases,
-    state: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    state: Annotated[
+        list[CaseState], Query(description="不填：待办（不含已结案、不予立案、已合并）")
+    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     department: str | None = None,
     town: str | None = None,
     category: str | None = None,
     dimension: str | None = None,
-    priority: str | None = None,
-    sla_state: Annotated[str | None, Query(pattern="^(ok|warning|breached)$")] = None,
+    priority: Priority | None = None,
+    sla_state: SlaState | None = None,
     auto_dispatched: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: datetime | None = None,
@@ -64,16 +75,31 @@ async def list_cases(
     )
     try:
         return await cases.queue(filters, page, size, sort)
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    except QueryOutOfRange as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/cases/{case_id}", response_model=CasePublic, summary="案件详情与时间线")
+@router.get("/cases/{case_id}", response_model=CasePublic, summary="案件详情与最近的时间线")
 async def get_case(case_id: str, cases: Cases) -> CasePublic:
     case = await cases.get(case_id)
     if case is None:
         raise HTTPException(404, f"案件 {case_id} 不存在")
     return case
+
+
+@router.get(
+    "/cases/{case_id}/timeline", response_model=TimelinePage, summary="案件时间线（向前翻页）"
+)
+async def get_timeline(
+    case_id: str,
+    cases: Cases,
+    before_seq: Annotated[int | None, Query(ge=1, description="只列出 seq 小于此值的条目")] = None,
+    size: Annotated[int, Query(ge=1, le=100)] = TIMELINE_PAGE,
+) -> TimelinePage:
+    page = await cases.timeline_page(case_id, before_seq, size)
+    if page is None:
+        raise HTTPException(404, f"案件 {case_id} 不存在")
+    return page
 
 
 @router.get("/reports/{report_id}", response_model=ReportStatus, summary="上报处理进度")
@@ -99,12 +125,29 @@ Commands = Annotated[CommandService, Depends(command_service)]
     summary="案件操作（立案、派遣、改派、受理、退单、延期、缓办、反馈、核查、结案、合并、拆分）",
 )
 async def post_command(
-    case_id: Annotated[str, Path(pattern=r"^LG[A-Z2-7]{12}$")],
-    request: CommandCreate,
-    commands: Commands,
+    case_id: CaseId, request: CommandCreate, commands: Commands
 ) -> CommandAccepted:
     try:
         command = await commands.submit(case_id, request)
     except CommandRefused as exc:
         raise HTTPException(422, str(exc)) from exc
-    return CommandAccepted(command_id=command.command_id, case_id=case_id)
+    except UnknownCase as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return CommandAccepted(
+        command_id=command.command_id,
+        case_id=case_id,
+        status_url=status_url(case_id, command.command_id),
+    )
+
+
+@router.get(
+    "/cases/{case_id}/commands/{command_id}",
+    response_model=CommandStatus,
+    summary="操作处理结果（pending 表示尚未处理完）",
+)
+async def get_command(
+    case_id: str,
+    command_id: Annotated[str, Path(max_length=128)],
+    commands: Commands,
+) -> CommandStatus:
+    return await commands.status(case_id, command_id)

@@ -7,8 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # System packages only tests use: the console's browser test (chromium, and a CJK font so
-# Chinese is drawn in screenshots) and the sensor test's independent Kafka client (kcat).
-TEST_DEBS := chromium fonts-wqy-zenhei kcat
+# Chinese is drawn in screenshots), the sensor test's independent Kafka client (kcat), and
+# curl for the Elasticsearch security setup script (tests/deploy).
+TEST_DEBS := chromium fonts-wqy-zenhei kcat curl
 # 1: `make test-deps` fails when it cannot install them (.ci/run sets it).
 REQUIRE_TEST_DEPS ?= 0
 

@@ -163,8 +163,24 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     for name in args.data:
         data = read_csv(_paths(name), args.text_col, args.label_col)
         out[name] = {**diversity(data.texts), "labels": len(set(data.labels))}
+        styles = _tag_counts(_paths(name), args.style_col)
+        if styles:
+            out[name]["styles"] = styles
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
+
+
+def _tag_counts(paths: list[Path], column: str) -> dict[str, int]:
+    """Texts per tag of a ``|``-separated tag column, most frequent first; {} without it."""
+    import csv
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                counts.update(tag for tag in (row.get(column) or "").split("|") if tag)
+    return dict(counts.most_common())
 
 
 def cmd_taxonomy(args: argparse.Namespace) -> int:
@@ -276,6 +292,7 @@ def register(sub: Any) -> None:
     corpus.add_argument("data", nargs="+", help="CSV files or folders")
     corpus.add_argument("--text-col", default="text")
     corpus.add_argument("--label-col", default="category")
+    corpus.add_argument("--style-col", default="style", help="|-separated tags to count")
     corpus.set_defaults(func=_user_errors(cmd_corpus))
 
     tax = rsub.add_parser(

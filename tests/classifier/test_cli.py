@@ -251,3 +251,18 @@ def test_taxonomy_prints_the_counts_docs_quote() -> None:
         ("sanitation_greening", 19),
         ("urban_management", 15),
     ]
+
+
+def test_corpus_counts_style_tags(tmp_path: Path) -> None:
+    data = tmp_path / "styled.csv"
+    data.write_text(
+        "text,category,style\n井盖没了,C0101,short|typo\n路灯不亮了好几天,C0109,short\n"
+        "垃圾没人收,E0106,\n",
+        encoding="utf-8",
+    )
+    done = router("corpus", str(data))
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)[str(data)]
+    assert (stats["texts"], stats["labels"]) == (3, 3)
+    assert stats["styles"] == {"short": 2, "typo": 1}
+    assert stats["length"]["min"] == 4 and stats["length"]["max"] == 8

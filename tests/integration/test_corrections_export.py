@@ -62,4 +62,7 @@ def test_corrections_are_exported_from_the_event_log(
     )
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
-    assert [(r["label"], r["router_category"]) for r in rows] == [("C0103", "C0102")]
+    assert [(r["label"], r["router_category"], r["case_id"]) for r in rows] == [
+        ("C0103", "C0102", d.case.case_id)
+    ]
+    assert rows[0]["text"] == classified(abstained=True, source_id="x1").source.text

@@ -26,6 +26,7 @@ from cityops.contracts.events import (
     SlaAlert,
     VerifyCase,
 )
+from services.api.stats.service import with_timeline
 from services.dispatch.case_ids import open_command
 from services.dispatch.metrics import (
     ALL,
@@ -399,7 +400,8 @@ def workflow_events() -> tuple[list[list[CaseEvent]], datetime]:
 def workflow_cases() -> tuple[list[CaseTimeline], datetime]:
     events, d = workflow_events()
     docs = [fold_all(None, case_events) for case_events in events]
-    return [from_document(doc) for doc in docs if doc is not None], d
+    # read as the stats service reads them: documents carry milestones, not a timeline
+    return [from_document(with_timeline(doc)) for doc in docs if doc is not None], d
 
 
 def test_figures_of_timelines_made_by_the_workflow() -> None:

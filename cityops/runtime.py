@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from cityops.fetching import install_quiet_fetch
 from cityops.kafka import (
     BatchHandler,
     ConsumerLoop,
@@ -47,6 +48,7 @@ async def run(service: ConsumerService, stop: asyncio.Event | None = None) -> No
     flight, commit its offsets, and close the clients."""
     stop = stop or asyncio.Event()
     install_stop_signals(stop)
+    install_quiet_fetch()  # CITYOPS_KAFKA_QUIET_FETCH; a no-op on a broker that long-polls
     settings = service.settings
     producer = make_producer(settings)
     consumer = make_consumer(settings, f"cityops-{service.name}", service.topics)

@@ -1,8 +1,8 @@
 """The ``cityops`` command line.
 
 It stands on the top floor: ``serve``, ``replay``, ``router`` and ``stats`` reach into the
-services; every import of a service happens on demand, so each command loads only what
-it uses.
+services. The router and stats commands register their own subcommands (light modules);
+everything else a command needs is imported when it runs, so each loads only what it uses.
 """
 
 from __future__ import annotations

@@ -272,6 +272,21 @@ BatchHandler = Callable[[Sequence[ConsumerRecord], Outbox], Awaitable[list[Rejec
 RecordHandler = Callable[[ConsumerRecord, Outbox], Awaitable[None]]
 
 
+def decode_batch(
+    model: type[M], records: Sequence[ConsumerRecord]
+) -> tuple[list[M], list[Rejected]]:
+    """Decode a batch for a batch handler: the valid values in order, and the invalid
+    records rejected with the reason (the loop dead-letters them)."""
+    decoded: list[M] = []
+    rejected: list[Rejected] = []
+    for record in records:
+        try:
+            decoded.append(decode(model, record.value))
+        except InvalidMessage as exc:
+            rejected.append(Rejected(record, exc))
+    return decoded, rejected
+
+
 def per_record(handler: RecordHandler) -> BatchHandler:
     """Adapt a one-record handler to a batch handler; an invalid record rejects only itself."""
 

@@ -1,17 +1,25 @@
-"""The classifier's consumer step: report in, classified source out."""
+"""The classifier's consumer step: a poll batch of reports in, classified sources out.
+
+The whole batch is scored with one model call (:func:`classify_batch`): the model answers
+a batch several times faster than the same texts one by one (bench numbers in
+docs/architecture.md). Only the records that do not decode are rejected (dead-lettered
+by the loop); the rest of the batch goes on.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
 from cityops.contracts import CaseClassified, CaseSource, ReportSubmitted, Topics
 from cityops.jurisdiction import Jurisdictions
-from cityops.kafka import Outbox, decode
+from cityops.kafka import Outbox, Rejected, decode_batch
 from cityops.taxonomy import Taxonomy
-from services.classifier.routing import Scorer, route
+from services.classifier.routing import Scorer, route_ranked
 
 log = logging.getLogger(__name__)
 
@@ -31,34 +39,55 @@ def source_of(report: ReportSubmitted) -> CaseSource:
     )
 
 
-class ClassifyReports:
-    def __init__(
-        self,
-        topics: Topics,
-        scorer: Scorer,
-        taxonomy: Taxonomy,
-        places: Jurisdictions,
-        threshold: float,
-    ) -> None:
-        self.topics = topics
-        self.scorer = scorer
-        self.taxonomy = taxonomy
-        self.places = places
-        self.threshold = threshold
+@dataclass(frozen=True)
+class Router:
+    """What routing a report needs: the scorer, the taxonomy, the map, the threshold."""
 
-    async def __call__(self, record: ConsumerRecord, outbox: Outbox) -> None:
-        report = decode(ReportSubmitted, record.value)
-        source = source_of(report)
-        result = route(source, self.scorer, self.taxonomy, self.places, self.threshold)
-        out = CaseClassified(source=source, classification=result, classified_at=datetime.now(UTC))
-        await outbox.send(self.topics.cases_classified, source.source_id, out)
-        log.info(
-            "report classified",
-            extra={
-                "report_id": report.report_id,
-                "category": result.category,
-                "department": result.department,
-                "confidence": result.confidence,
-                "abstained": result.abstained,
-            },
+    scorer: Scorer
+    taxonomy: Taxonomy
+    places: Jurisdictions
+    threshold: float
+
+
+def classify_batch(
+    reports: Sequence[ReportSubmitted], router: Router, now: datetime
+) -> list[CaseClassified]:
+    """Classify ``reports`` in order, with one call to the scorer. Pure but for the model."""
+    sources = [source_of(report) for report in reports]
+    ranked = router.scorer.rank_many([source.text for source in sources])
+    version = router.scorer.version
+    return [
+        CaseClassified(
+            source=source,
+            classification=route_ranked(
+                source, r, version, router.taxonomy, router.places, router.threshold
+            ),
+            classified_at=now,
         )
+        for source, r in zip(sources, ranked, strict=True)
+    ]
+
+
+class ClassifyReports:
+    """The classifier's batch handler (a :data:`cityops.kafka.BatchHandler`)."""
+
+    def __init__(self, topics: Topics, router: Router) -> None:
+        self.topics = topics
+        self.router = router
+
+    async def __call__(self, records: Sequence[ConsumerRecord], outbox: Outbox) -> list[Rejected]:
+        reports, rejected = decode_batch(ReportSubmitted, records)
+        for out in classify_batch(reports, self.router, datetime.now(UTC)):
+            await outbox.send(self.topics.cases_classified, out.source.source_id, out)
+            result = out.classification
+            log.info(
+                "report classified",
+                extra={
+                    "report_id": out.source.source_id,
+                    "category": result.category,
+                    "department": result.department,
+                    "confidence": result.confidence,
+                    "abstained": result.abstained,
+                },
+            )
+        return rejected

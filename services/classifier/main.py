@@ -6,8 +6,7 @@ import asyncio
 import logging
 
 from cityops import jurisdiction, logs, runtime, taxonomy
-from cityops.kafka import per_record
-from services.classifier.handler import ClassifyReports
+from services.classifier.handler import ClassifyReports, Router
 from services.classifier.model.artifact import ArtifactError
 from services.classifier.model.predictor import Predictor
 from services.classifier.routing import KeywordScorer, Scorer
@@ -35,18 +34,12 @@ def load_scorer(settings: ClassifierSettings) -> tuple[Scorer, float]:
 
 def build(settings: ClassifierSettings) -> runtime.ConsumerService:
     scorer, threshold = load_scorer(settings)
-    handler = ClassifyReports(
-        topics=settings.topics,
-        scorer=scorer,
-        taxonomy=taxonomy.load(),
-        places=jurisdiction.load(),
-        threshold=threshold,
-    )
+    router = Router(scorer, taxonomy.load(), jurisdiction.load(), threshold)
     return runtime.ConsumerService(
         name="classifier",
         settings=settings,
         topics=[settings.topics.reports_submitted],
-        handler=per_record(handler),
+        handler=ClassifyReports(settings.topics, router),
         health_port=settings.classifier_health_port,
     )
 

@@ -10,6 +10,7 @@ under the auto-dispatch threshold or the location is outside every town.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,10 @@ class Scorer(Protocol):
 
     def rank(self, text: str) -> Ranked:
         """Taxonomy leaf codes with probabilities, best first (summing to at most 1)."""
+
+    def rank_many(self, texts: Sequence[str]) -> list[Ranked]:
+        """``rank`` of each text, in one call: a model scores a batch several times faster
+        than the same texts one by one."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ class KeywordScorer:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(code, score / total) for code, score in ranked]
 
+    def rank_many(self, texts: Sequence[str]) -> list[Ranked]:
+        return [self.rank(text) for text in texts]
+
 
 def route(
     source: CaseSource,
@@ -92,7 +100,21 @@ def route(
     places: Jurisdictions,
     threshold: float,
 ) -> Classification:
-    ranked = apply_hint(scorer.rank(source.text), source.category_hint)
+    return route_ranked(
+        source, scorer.rank(source.text), scorer.version, taxonomy, places, threshold
+    )
+
+
+def route_ranked(
+    source: CaseSource,
+    ranked: Ranked,
+    model_version: str,
+    taxonomy: Taxonomy,
+    places: Jurisdictions,
+    threshold: float,
+) -> Classification:
+    """:func:`route` for a text the scorer already ranked (in a batch)."""
+    ranked = apply_hint(ranked, source.category_hint)
     decision = decide(ranked, taxonomy.department_of)
     best = taxonomy.leaf(decision.category)
     where = places.locate(source.location.lat, source.location.lon)
@@ -115,5 +137,5 @@ def route(
             for c, d, p in decision.top
         ),
         abstained=decision.confidence < threshold or where is None,
-        model_version=scorer.version,
+        model_version=model_version,
     )

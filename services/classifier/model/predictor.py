@@ -51,6 +51,9 @@ class Predictor:
     def rank(self, text: str) -> Ranked:
         return self.model.rank([text])[0]
 
+    def rank_many(self, texts: Sequence[str]) -> list[Ranked]:
+        return self.model.rank(texts) if texts else []
+
     def decide(
         self, texts: Sequence[str], hints: Sequence[str | None] | None = None
     ) -> list[Decision]:

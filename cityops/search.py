@@ -3,12 +3,17 @@
 The read model is four indexes, each behind an alias (``<prefix>-<name>``), so that a replay
 can build fresh generations and swap every alias in one step:
 
-- ``cases``: one small document per case (no timeline). Bounded: at most
-  ``MAX_SOURCE_BRIEFS`` source briefs and ``MAX_MILESTONES`` milestones (about 10 KB).
+- ``cases``: one document per case, without its timeline. Largest: ``MAX_SOURCE_BRIEFS``
+  source briefs (each at most 5,000 characters of text), ``MAX_MILESTONES`` milestones of
+  about 200 bytes and the router's few suggestions: under 200 KB whatever the case lives
+  through, typically 3 KB.
 - ``events``: one document per ``CaseEvent``, ``_id`` = ``event_id`` (the timeline, paged by
-  id). Bounded by one event (its data is at most a few source records).
-- ``sources``: one document per source record, ``_id`` = ``source_id``: which case holds it.
-- ``commands``: one document per command outcome, ``_id`` = ``{case_id}:{command_id}``.
+  id). Largest: one event with its reason, evidence and data, source records replaced by
+  their ids: a few KB.
+- ``sources``: one document per source record, ``_id`` = ``source_id``: which case holds it
+  (about 200 bytes).
+- ``commands``: one document per command outcome, ``_id`` = ``{case_id}:{command_id}``
+  (the outcome with its reason: at most a few KB).
 
 The intake index (``<prefix>-intake``, no alias: nothing rebuilds it) keeps one document per
 accepted report id with the fingerprint of its body, for idempotency across API instances.

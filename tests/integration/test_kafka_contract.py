@@ -1,20 +1,25 @@
 """The Kafka layer's contract, against two independent broker implementations.
 
 produce; consume in a group; commit; stop a consumer and resume with nothing lost or
-duplicated; invalid records dead-lettered with the original bytes and the reason.
+duplicated; invalid records dead-lettered with the original bytes and the reason; an idle
+consumer does not spin, and still gets a record produced while it idles.
+
+The suite runs with quiet fetch on (cityops/fetching.py), as the services do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
 from cityops.contracts import DeadLetter
 from cityops.errors import InvalidMessage, RecoverableError
+from cityops.fetching import QuietFetchSettings, install_quiet_fetch, uninstall_quiet_fetch
 from cityops.kafka import (
     BatchHandler,
     ConsumerLoop,
@@ -27,10 +32,19 @@ from cityops.kafka import (
     per_record,
 )
 from cityops.settings import CommonSettings
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
 TOPIC, OUT = "contract.in", "contract.out"
+PAUSE_MS = 100
+
+
+@pytest.fixture(autouse=True)
+def quiet_fetch() -> Iterator[None]:
+    install_quiet_fetch(QuietFetchSettings(kafka_quiet_fetch_max_pause_ms=PAUSE_MS))
+    yield
+    uninstall_quiet_fetch()
 
 
 async def produce(
@@ -175,3 +189,83 @@ async def read_all(settings: CommonSettings, topic: str, n: int) -> list[DeadLet
 
     await run_loop(settings, per_record(take), "g-reader", stop, topic, "contract.reader.dlq")
     return found
+
+
+def count_fetches(consumer: AIOKafkaConsumer) -> list[int]:
+    """Count the Fetch requests ``consumer`` sends from now on (in a one-item list). It
+    wraps the client's ``send`` on this instance only: aiokafka has no public counter."""
+    count = [0]
+    client = consumer._client
+    send = client.send
+
+    async def counting(node_id: int, request: Any, **kw: Any) -> Any:
+        if type(request).__name__.startswith("FetchRequest"):
+            count[0] += 1
+        return await send(node_id, request, **kw)
+
+    client.send = counting
+    return count
+
+
+async def idle_consumer(settings: CommonSettings, group: str) -> AIOKafkaConsumer:
+    """A consumer of the (empty) input topic that has its partitions and fetches."""
+    await setup(settings)
+    consumer = make_consumer(settings, group, [settings.topics.name(TOPIC)])
+    await consumer.start()
+
+    async def assigned() -> bool:
+        await consumer.getmany(timeout_ms=100)
+        return bool(consumer.assignment())
+
+    await eventually(assigned)
+    return consumer
+
+
+async def test_an_idle_consumer_sends_at_most_one_fetch_per_pause(
+    broker_settings: CommonSettings,
+) -> None:
+    """Counted over a fixed wall time: at most one fetch per pause floor (100 ms) on a
+    broker that answers an empty fetch at once (noida-db spun about 1,200 a second
+    without it); on a broker that long-polls, one per fetch_max_wait_ms anyway."""
+    consumer = await idle_consumer(broker_settings, "g-idle")
+    try:
+        fetches = count_fetches(consumer)
+        window_s = 3.0
+        end = asyncio.get_running_loop().time() + window_s
+        while asyncio.get_running_loop().time() < end:
+            assert await consumer.getmany(timeout_ms=500) == {}
+        assert fetches[0] <= window_s * 1000 / PAUSE_MS + 2
+    finally:
+        await consumer.stop()
+
+
+async def test_a_record_produced_to_an_idle_consumer_arrives(
+    broker_settings: CommonSettings,
+) -> None:
+    """No lost wake-up: the pause delays the next fetch, it does not skip a record."""
+    consumer = await idle_consumer(broker_settings, "g-wake")
+    producer = make_producer(broker_settings)
+    await producer.start()
+    handler = Collect(asyncio.Event(), limit=1)
+    loop = ConsumerLoop(
+        name="contract",
+        consumer=consumer,
+        producer=producer,
+        handler=handler,
+        dead_letter_topic=broker_settings.topics.name("contract.dlq"),
+        stop=handler.stop,
+    )
+    try:
+        fetches = count_fetches(consumer)
+        running = asyncio.ensure_future(loop.run())
+
+        async def idled() -> bool:
+            return fetches[0] >= 3  # several empty fetches: the consumer is idling
+
+        await eventually(idled, interval=0.05)
+        await produce(broker_settings, broker_settings.topics.name(TOPIC), [("k", b"late")])
+        await asyncio.wait_for(running, timeout=60)
+        assert handler.seen == [("k", b"late")]
+    finally:
+        await consumer.stop()
+        await producer.stop()

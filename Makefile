@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.installed-stamp
 # Chinese is drawn in screenshots), the sensor test's independent Kafka client (kcat), and
 # curl for the Elasticsearch security setup script (tests/deploy).
 TEST_DEBS := chromium fonts-wqy-zenhei kcat curl
-# 1: `make test-deps` fails when it cannot install them (.ci/run sets it).
-REQUIRE_TEST_DEPS ?= 0
+# 1: `make test-deps` fails when it cannot install them. Default: 1 under CI=true (.ci/run).
+REQUIRE_TEST_DEPS ?= $(if $(filter true,$(CI)),1,0)
 
 .PHONY: install run test test-deps test-fast lint typecheck clean
 

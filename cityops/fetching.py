@@ -38,6 +38,7 @@ import contextlib
 import functools
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from importlib.metadata import version
 from typing import Any
@@ -109,11 +110,9 @@ def pause_after_fetch(
 
 
 def _parse(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in text.split(".")[:3]:
-        digits = "".join(c for c in piece if c.isdigit())
-        parts.append(int(digits or 0))
-    return tuple(parts)
+    """``"0.14.0"`` -> ``(0, 14, 0)``; a pre-release suffix is ignored (``0.14.0rc1``)."""
+    parts = [re.match(r"\d*", piece) for piece in text.split(".")[:3]]
+    return tuple(int(m.group() or 0) if m else 0 for m in parts)
 
 
 def _check_aiokafka(original: ProcFetch) -> None:

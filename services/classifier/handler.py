@@ -1,9 +1,9 @@
 """The classifier's consumer step: a poll batch of reports in, classified sources out.
 
 The whole batch is scored with one model call (:func:`classify_batch`): the model answers
-a batch several times faster than the same texts one by one (bench numbers in
-docs/architecture.md). Only the records that do not decode are rejected (dead-lettered
-by the loop); the rest of the batch goes on.
+a batch several times faster than the same texts one by one (bench/classifier_batch.py).
+Only the records that do not decode are rejected (dead-lettered by the loop); the rest of
+the batch goes on.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ broker.
 
 Per variant: start noida-db (Kafka + Elasticsearch) on a fresh data directory, provision
 topics and the index, measure the broker's raw produce and consume rate with nothing else
-running (the reference), start the four services as separate processes, wait until they
-are healthy and have settled, measure the CPU of every process (the services and noida-db,
-from ``/proc/<pid>/stat``, summed over each process group) over ``--idle`` seconds, then
-measure the raw rates again with the services idle. The rates are reported as a ratio to
-the reference measured in the same run.
+running, start the four services as separate processes, wait until they are healthy and
+have settled, measure the CPU of every process (the services and noida-db, from
+``/proc/<pid>/stat``, summed over each process group) over ``--idle`` seconds, measure the
+raw rates again with the services idle, stop the services and measure once more. The rates
+with the services idle are reported as a ratio to the reference: the mean of the runs with
+nothing running before and after, on the same broker, in the same run. Raw rates on this
+machine vary by about ±20% from run to run; read ratios near 1 as "no cost".
 
 Results: ``bench/results/idle_<variant>.json`` and ``.md`` (and ``idle_compare.md``).
 """
@@ -205,11 +207,24 @@ def run_variant(args: argparse.Namespace, quiet: bool) -> dict[str, object]:
         cpu = measure_cpu(groups, args.idle)
         loaded = asyncio.run(broker_rates(settings, args.records, args.repeats))
         print(f"[{variant}] rates, services idle: {loaded}", flush=True)
+        for proc in procs:
+            proc.stop(timeout=30)
+        after = asyncio.run(broker_rates(settings, args.records, args.repeats))
+        print(f"[{variant}] rates, nothing running again: {after}", flush=True)
     finally:
         for proc in procs:
             proc.stop(timeout=30)
         server.stop(timeout=30)
-    return report(variant, quiet, args, cpu, reference, loaded)
+    return report(variant, quiet, args, cpu, bracket(reference, after), loaded)
+
+
+def bracket(before: Rates, after: Rates) -> Rates:
+    """The reference: the mean of the runs before the services started and after they
+    stopped, so a drift of the broker over the run does not read as the services' cost."""
+    return Rates(
+        (before.produce_per_s + after.produce_per_s) / 2,
+        (before.consume_per_s + after.consume_per_s) / 2,
+    )
 
 
 def report(

@@ -230,6 +230,7 @@ class AttachSources(Wire):
     from_case_id: str
     sources: tuple[CaseSource, ...]
     classification: Classification
+    total: int | None = None  # sources the merged case had; only the kept ones travel whole
 
 
 class SplitCase(Wire):

@@ -1,51 +1,84 @@
 """The faust app: thin agents around the pure workflow.
 
-- ``route_candidates``: each classified source goes to ``cases.candidates``, keyed by town,
-  so that all sources of one town meet in one place for duplicate detection.
-- ``merge_or_open``: owns the ``open_by_town`` table; joins a source to a matching open
-  case (:mod:`dedup`) or opens a new one, by sending an ``open`` command.
+- ``route_candidates``: each classified source goes to ``cases.candidates``, keyed by the
+  H3 cell it lies in (:mod:`candidates`), so the sources and candidate cases of one place
+  meet on one partition.
+- ``merge_or_open``: owns the ``candidates`` table, keyed by (cell, class); joins a source
+  to a matching open case (:mod:`dedup`) or opens a new one, by sending an ``open``
+  command; applies the candidate index updates the command agent sends.
 - ``apply_commands``: owns the ``cases`` table (one writer per case: commands are keyed by
-  case id and the table is co-partitioned with them), runs :func:`workflow.decide`, appends
-  the events to ``cases.events`` and sends follow-ups to other cases.
-- a timer raises deadline warnings and breaches for the cases this worker owns.
+  case id and the table is co-partitioned with them), runs :func:`workflow.decide`,
+  appends the events to ``cases.events``, answers the sender on ``cases.outcomes``, keeps
+  the candidate index in step with the case, and sends follow-ups to other cases.
+- a timer raises deadline warnings and breaches for the cases due (:mod:`deadlines`).
+
+No transition lost: a step writes the case's new state *with its outgoing records* (the
+case's ``outbox``), sends them, waits for the broker's acknowledgement, and clears the
+outbox; the record's offset is committed only after the step. A worker that dies after
+the write finds the outbox on the redelivered record (or on the case's next command) and
+sends it before anything else. A Kafka error exits the process (the supervisor restarts
+it) rather than dead-lettering a record that did nothing wrong. Faust's own
+``exactly_once`` mode was tried and rejected (docs/architecture.md, "Delivery").
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from cityops.contracts import CaseClassified, CaseCommand
 from cityops.errors import InvalidMessage
 from cityops.kafka import dead_letter, decode, encode
 from cityops.taxonomy import Taxonomy
-from services.dispatch import dedup, escalation, workflow
+from services.dispatch import candidates, dedup, escalation, outcomes, workflow
+from services.dispatch.candidates import CandidateRef, CandidateUpdate, UpdateKind
 from services.dispatch.case_ids import open_command
+from services.dispatch.deadlines import DeadlineIndex
 from services.dispatch.notifier import Notifier
 from services.dispatch.settings import DispatchSettings
-from services.dispatch.states import CaseRecord
+from services.dispatch.states import CaseRecord, Outgoing
 
 log = logging.getLogger(__name__)
 
 EVENTS = Counter("cityops_case_events_total", "Case events emitted", ["kind"])
 REJECTED = Counter("cityops_case_commands_rejected_total", "Commands rejected", ["command"])
 MERGED = Counter("cityops_sources_merged_total", "Sources joined to an existing case")
-OUTSIDE = "outside"
+EXIT_RETRY = 75  # EX_TEMPFAIL: the supervisor restarts the worker
+
+
+class FaultDrill:
+    """Fault drills only (``CITYOPS_DISPATCH_CRASH_AFTER_TABLE_WRITE``): die right after
+    every Nth table write, before the step's sends, as a SIGKILL would."""
+
+    def __init__(self, every: int | None) -> None:
+        self.every, self.writes = every, 0
+
+    def after_table_write(self, case_id: str) -> None:
+        if not self.every:
+            return
+        self.writes += 1
+        if self.writes % self.every == 0:
+            log.warning("fault drill: exiting after the table write", extra={"case_id": case_id})
+            os._exit(70)
 
 
 def faust_options(settings: DispatchSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "broker": f"kafka://{settings.kafka_bootstrap}",
-        "store": "memory://",
+        "store": "rocksdb://" if settings.dispatch_store == "rocksdb" else "memory://",
         "topic_partitions": settings.topic_partitions,
         "topic_replication_factor": settings.topic_replication,
         "broker_session_timeout": settings.kafka_session_timeout_ms / 1000,
         "broker_heartbeat_interval": settings.kafka_heartbeat_interval_ms / 1000,
+        "broker_commit_interval": settings.dispatch_commit_interval_s,
         "consumer_auto_offset_reset": "earliest",
         "producer_acks": -1,
         "processing_guarantee": "at_least_once",
@@ -65,25 +98,35 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     topics = settings.topics
     app = faust.App(f"{settings.topic_prefix}cityops-dispatch", **faust_options(settings))
 
+    async def send(topic: str, key: str, value: bytes) -> Awaitable[Any]:
+        """Send; returns the broker's acknowledgement to await (sends of a step batch)."""
+        return await app.producer.send(topic, key.encode(), value, None, None, None)
+
     def raw_topic(name: str, **kw: Any) -> faust.TopicT:
         return app.topic(name, key_serializer="raw", value_serializer="raw", **kw)
 
     classified = raw_topic(topics.cases_classified)
-    candidates = raw_topic(
-        topics.name("cases.candidates"), internal=True, partitions=settings.topic_partitions
-    )
+    places_name = topics.name("cases.candidates")
+    places = raw_topic(places_name, internal=True, partitions=settings.topic_partitions)
     commands = raw_topic(topics.cases_commands)
-    events = raw_topic(topics.cases_events)
-    dead_letters = raw_topic(topics.dead_letter("dispatch"))
     cases = app.Table("cases", default=None, partitions=settings.topic_partitions)
-    open_by_town = app.Table("open_by_town", default=None, partitions=settings.topic_partitions)
+    index = app.Table("candidates", default=None, partitions=settings.topic_partitions)
+    deadlines = DeadlineIndex()
     notifier = Notifier(settings.supervisor_webhook_url)
+    drill = FaultDrill(settings.dispatch_crash_after_table_write)
 
     async def guarded(event: faust.EventT, step: Callable[[bytes], Awaitable[None]]) -> None:
-        """Run one step; a bad record is dead-lettered and the stream goes on."""
+        """Run one step; a bad record is dead-lettered and the stream goes on.
+
+        A Kafka error is not the record's fault, and the step may be half-done: the process
+        exits at once, without committing the record's offset, and the supervisor restarts
+        it; the record is processed again, and the case's outbox completes the step."""
         try:
             await step(event.value)
             return
+        except KafkaError:
+            log.exception("kafka send failed: exiting so the step is retried whole")
+            os._exit(EXIT_RETRY)
         except InvalidMessage as exc:
             error = exc
         except Exception as exc:  # process boundary: a bug must not stop the stream
@@ -92,68 +135,115 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         m = event.message
         letter = dead_letter("dispatch", (m.topic, m.partition, m.offset), m.key, m.value, error)
         log.warning("record dead-lettered", extra={"topic": m.topic, "reason": letter.reason})
-        await dead_letters.send(key=m.key, value=encode(letter))
+        key = (m.key or b"").decode(errors="replace")
+        await (await send(topics.dead_letter("dispatch"), key, encode(letter)))
 
     async def send_command(command: CaseCommand) -> None:
-        await commands.send(key=command.case_id.encode(), value=encode(command))
+        await (await send(topics.cases_commands, command.case_id, encode(command)))
+
+    async def send_update(update: CandidateUpdate) -> None:
+        await (await send(places_name, update.cell, encode(update)))
+
+    def refs_at(key: str) -> list[CandidateRef]:
+        return [CandidateRef.model_validate(r) for r in index.get(key) or []]
+
+    def store_refs(key: str, refs: list[CandidateRef]) -> None:
+        index[key] = [r.model_dump(mode="json") for r in refs]
 
     @app.agent(classified)
     async def route_candidates(stream: faust.StreamT) -> None:
         async def step(raw: bytes) -> None:
             item = decode(CaseClassified, raw)
-            town = item.classification.town or OUTSIDE
-            await candidates.send(key=town.encode(), value=raw)
+            cell = candidates.cell_of(item.source.location)
+            await send_update(
+                CandidateUpdate(
+                    kind=UpdateKind.MATCH, cell=cell, at=item.classified_at, classified=item
+                )
+            )
 
         async for event in stream.events():
             await guarded(event, step)
 
-    @app.agent(candidates)
+    async def match(update: CandidateUpdate) -> None:
+        item = update.classified
+        assert item is not None
+        source, cl = item.source, item.classification
+        keys = candidates.keys_to_read(update.cell, cl.category, taxonomy)
+        found = {k: refs_at(k) for k in keys}
+        best = dedup.find_match(source, cl, (r for refs in found.values() for r in refs), taxonomy)
+        if best is None:
+            command = open_command(item)
+            ref, home = CandidateRef.of(command.case_id, source, cl), keys[0]
+        else:
+            command = open_command(item, best.case_id)
+            ref, home = (
+                best.with_source(source.source_id),
+                candidates.key(update.cell, best.category),
+            )
+            if ref is not best:
+                MERGED.inc()
+        store_refs(
+            home, candidates.upsert(found.get(home) or refs_at(home), ref, source.occurred_at)
+        )
+        await send_command(command)
+
+    async def place(raw: bytes) -> None:
+        update = decode(CandidateUpdate, raw)
+        if update.kind is UpdateKind.MATCH:
+            await match(update)
+        elif update.kind is UpdateKind.UPSERT and update.ref is not None:
+            k = candidates.key(update.cell, update.ref.category)
+            store_refs(k, candidates.upsert(refs_at(k), update.ref, update.at))
+        elif update.kind is UpdateKind.WITHDRAW and update.case_id and update.category:
+            k = candidates.key(update.cell, update.category)
+            store_refs(k, candidates.remove(refs_at(k), update.case_id))
+        else:
+            raise InvalidMessage(f"candidate update {update.kind.value} lacks its fields")
+
+    @app.agent(places)
     async def merge_or_open(stream: faust.StreamT) -> None:
-        async def step(raw: bytes) -> None:
-            item = decode(CaseClassified, raw)
-            town = item.classification.town or OUTSIDE
-            refs = [dedup.OpenCaseRef.model_validate(r) for r in open_by_town.get(town) or []]
-            match = dedup.find_match(item.source, item.classification, refs, taxonomy)
-            if match is None:
-                command = open_command(item)
-                refs.append(dedup.OpenCaseRef.of(command.case_id, item.source, item.classification))
-            else:
-                command = open_command(item, match.case_id)
-                if item.source.source_id not in match.source_ids:
-                    MERGED.inc()
-                    refs = [r.with_source(item.source.source_id) if r is match else r for r in refs]
-            refs = dedup.prune(refs, item.source.occurred_at)
-            open_by_town[town] = [r.model_dump(mode="json") for r in refs]
-            await send_command(command)
-
         async for event in stream.events():
-            await guarded(event, step)
+            await guarded(event, place)
 
     @app.agent(commands)
     async def apply_commands(stream: faust.StreamT) -> None:
         async for event in stream.events():
             await guarded(event, lambda raw: apply(decode(CaseCommand, raw)))
 
+    async def deliver(sends: list[Outgoing]) -> None:
+        acks = [await send(o.topic, o.key, o.value.encode()) for o in sends]
+        await asyncio.gather(*acks)
+
     async def apply(command: CaseCommand) -> None:
         stored = cases.get(command.case_id)
         case = CaseRecord.model_validate(stored) if stored else None
+        if case is not None and case.outbox:
+            await finish_outbox(case)  # the last step died before its sends were acked
         decision = workflow.decide(case, command, taxonomy)
-        for followup in decision.followups:
-            await send_command(followup)
-        if decision.case is None:
-            raise InvalidMessage(f"command {command.command_id} rejected: {decision.rejected}")
-        if not decision.events and decision.case is case:
-            return
-        cases[command.case_id] = decision.case.model_dump(mode="json")
+        after = decision.case
+        # Everything is computed and encoded before the first write, so that a step
+        # either fails before writing anything (dead letter) or writes all of it.
+        sends = outgoing(case, command, decision)
+        if after is not None and after is not case:
+            after.outbox = sends
+            cases[command.case_id] = after.model_dump(mode="json")  # the step is decided
+            drill.after_table_write(command.case_id)
+            await deliver(sends)
+            after.outbox = []
+            cases[command.case_id] = after.model_dump(mode="json")  # and delivered
+        else:
+            await deliver(sends)  # an outcome or a redelivered follow-up: idempotent
         for ev in decision.events:
-            await events.send(key=ev.case_id.encode(), value=encode(ev))
             EVENTS.labels(ev.kind.value).inc()
+        deadlines.schedule(
+            command.case_id, escalation.next_check(after or case, settings.sla_warn_share, taxonomy)
+        )
         for breach in decision.notify:
             notifier.breach(breach)
         if decision.rejected:
             REJECTED.labels(command.body.kind.value).inc()
         log.info(
-            "case updated",
+            "case updated" if after is not None else "command for an unknown case",
             extra={
                 "case_id": command.case_id,
                 "command": command.body.kind.value,
@@ -162,17 +252,56 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             },
         )
 
+    async def finish_outbox(case: CaseRecord) -> None:
+        log.warning("re-sending an unfinished step", extra={"case_id": case.case_id})
+        await deliver(case.outbox)
+        case.outbox = []
+        cases[case.case_id] = case.model_dump(mode="json")
+
+    def outgoing(
+        case: CaseRecord | None, command: CaseCommand, decision: workflow.Decision
+    ) -> list[Outgoing]:
+        answer = outcomes.outcome(case, command, decision, datetime.now(UTC))
+        out = [Outgoing.of(topics.cases_commands, f.case_id, f) for f in decision.followups]
+        out += [Outgoing.of(topics.cases_events, e.case_id, e) for e in decision.events]
+        if answer is not None:
+            out.append(Outgoing.of(topics.cases_outcomes, command.case_id, answer))
+        moves = candidates.changes(
+            candidates.ref_of_case(case), candidates.ref_of_case(decision.case), command.issued_at
+        )
+        return out + [Outgoing.of(places_name, u.cell, u) for u in moves]
+
+    @cases.on_recover
+    async def rebuild_deadlines() -> None:
+        """After recovery or a rebalance: the index covers exactly the cases owned now."""
+        deadlines.rebuild(
+            (
+                case_id,
+                escalation.next_check(
+                    CaseRecord.model_validate(v), settings.sla_warn_share, taxonomy
+                ),
+            )
+            for case_id, v in cases.items()
+            if v
+        )
+        log.info("deadline index rebuilt", extra={"cases_scheduled": len(deadlines)})
+
     @app.timer(interval=settings.sla_scan_interval_s)
     async def scan_deadlines() -> None:
         now = datetime.now(UTC)
-        for case_id, stored in list(cases.items()):
+        for case_id in deadlines.due(now):
+            stored = cases.get(case_id)
             if not stored:
-                continue
+                continue  # no longer ours (rebalanced away) or gone
             case = CaseRecord.model_validate(stored)
             alert = escalation.due_alert(case, now, settings.sla_warn_share, taxonomy)
-            if alert is not None:
-                await send_command(escalation.alert_command(case, alert, now))
-                log.info("deadline alert", extra={"case_id": case_id, "level": alert.level})
+            if alert is None:
+                deadlines.schedule(
+                    case_id, escalation.next_check(case, settings.sla_warn_share, taxonomy)
+                )
+                continue
+            await send_command(escalation.alert_command(case, alert, now))
+            log.info("deadline alert", extra={"case_id": case_id, "level": alert.level})
 
     @app.page("/healthz")
     async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

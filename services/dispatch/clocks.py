@@ -52,6 +52,8 @@ def resume(case: CaseRecord, at: datetime, taxonomy: Taxonomy) -> dict[str, Any]
     remaining = case.clock.paused_remaining_h
     case.clock.deadline = sla.add_time(at, max(remaining, 0.0), clock_type(case, taxonomy))
     case.clock.paused_remaining_h = None
+    if remaining > 0:  # a new deadline, not yet reached: its warning and breach are ahead
+        case.clock.warned = case.clock.breached = False
     return {"stage": case.clock.stage, "deadline": case.clock.deadline.isoformat()}
 
 
@@ -60,6 +62,18 @@ def extend(case: CaseRecord, hours: float, taxonomy: Taxonomy) -> dict[str, Any]
     case.clock.deadline = sla.add_time(case.clock.deadline, hours, clock_type(case, taxonomy))
     case.clock.warned = case.clock.breached = False
     return {"stage": case.clock.stage, "deadline": case.clock.deadline.isoformat(), "hours": hours}
+
+
+def sla_state(case: CaseRecord) -> str:
+    """The case's deadline state, the one definition the worker and the read model share
+    (every event carries it): 'breached' once the current deadline's breach was raised,
+    'warning' once its warning was, else 'ok'. A new deadline (resume with time left,
+    an approved extension, a new stage) starts at 'ok'; 返工 keeps the deadline and so
+    keeps its state."""
+    c = case.clock
+    if c is None:
+        return "ok"
+    return "breached" if c.breached else "warning" if c.warned else "ok"
 
 
 def running(case: CaseRecord) -> bool:

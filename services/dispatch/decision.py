@@ -7,6 +7,7 @@ from typing import Any
 
 from cityops.contracts import CaseCommand, CaseEvent, EventKind
 from cityops.contracts.states import CaseState
+from services.dispatch import clocks
 from services.dispatch.states import CaseRecord
 
 
@@ -46,7 +47,7 @@ class Emitter:
             reason=c.reason,
             evidence=c.evidence,
             state=self.case.status.value,
-            data=data,
+            data={**data, "sla_state": clocks.sla_state(self.case)},
         )
         self.events.append(event)
         return event

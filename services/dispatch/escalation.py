@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cityops.contracts import SYSTEM_ACTOR, CaseCommand
 from cityops.contracts.events import SlaAlert
@@ -23,6 +23,25 @@ def due_alert(
     if not c.warned and sla.share_used(c.started_at, c.deadline, now, kind) >= warn_share:
         return SlaAlert(stage=c.stage, level="warning", deadline=c.deadline)
     return None
+
+
+ROUNDING = timedelta(seconds=1)  # past the share's float rounding: due_alert agrees then
+
+
+def next_check(case: CaseRecord | None, warn_share: float, taxonomy: Taxonomy) -> datetime | None:
+    """When :func:`due_alert` can next return an alert for ``case`` (None: never, until the
+    case changes). The deadline index schedules the timer's look at the case for then."""
+    if case is None or case.clock is None or not clocks.running(case) or case.clock.breached:
+        return None
+    c = case.clock
+    if c.warned:
+        return c.deadline
+    kind = clocks.clock_type(case, taxonomy)
+    budget = sla.elapsed(c.started_at, c.deadline, kind)
+    if budget <= 0:
+        return c.deadline
+    warn_at = sla.add_time(c.started_at, warn_share * budget, kind) + ROUNDING
+    return min(warn_at, c.deadline)
 
 
 def alert_command(case: CaseRecord, alert: SlaAlert, now: datetime) -> CaseCommand:

@@ -42,9 +42,9 @@ def open_case(
             return Decision(case, followups=[_reopen(source, cls, case.case_id, command)])
         work = case.model_copy(deep=True)
         out = Emitter(work, command)
-        work.sources.append(source)
+        work.add_sources([source])
         out.emit(
-            E.SOURCE_ATTACHED, source=source.model_dump(mode="json"), report_count=len(work.sources)
+            E.SOURCE_ATTACHED, source=source.model_dump(mode="json"), report_count=work.source_count
         )
         work.remember(command.command_id)
         return Decision(work, out.events)
@@ -255,9 +255,13 @@ def merge(out: Emitter, body: MergeCase, taxonomy: Taxonomy) -> list[CaseCommand
         S.MERGED,
         target_case_id=body.target_case_id,
         source_ids=[s.source_id for s in moved],
+        report_count=case.source_count,
     )
     attach = AttachSources(
-        from_case_id=case.case_id, sources=moved, classification=case.classification
+        from_case_id=case.case_id,
+        sources=moved,
+        classification=case.classification,
+        total=case.source_count,
     )
     return [
         CaseCommand(
@@ -276,12 +280,13 @@ def attach(out: Emitter, body: AttachSources, taxonomy: Taxonomy) -> None:
     if case.status in TERMINAL:
         raise Rejection(f"目标案件 {case.case_id} 已是 {case.status.value}，不能合并")
     new = [s for s in body.sources if s.source_id not in case.source_ids]
-    case.sources.extend(new)
+    known = len(body.sources) - len(new)  # a redelivered half of a merge adds nothing twice
+    case.add_sources(new, None if body.total is None else body.total - known)
     out.emit(
         E.SOURCES_MERGED,
         from_case_id=body.from_case_id,
         sources=[s.model_dump(mode="json") for s in new],
-        report_count=len(case.sources),
+        report_count=case.source_count,
     )
 
 
@@ -290,15 +295,15 @@ def split(out: Emitter, body: SplitCase, taxonomy: Taxonomy) -> list[CaseCommand
     source = next((s for s in case.sources if s.source_id == body.source_id), None)
     if source is None:
         raise Rejection(f"案件中没有来源 {body.source_id}")
-    if len(case.sources) < 2:
+    if case.source_count < 2:
         raise Rejection("案件只有一个来源，不能拆分")
-    case.sources = [s for s in case.sources if s.source_id != body.source_id]
+    case.drop_source(body.source_id)
     new_id = case_id_for(f"{body.source_id}#split#{case.case_id}")
     out.emit(
         E.SOURCE_DETACHED,
         source_id=body.source_id,
         new_case_id=new_id,
-        report_count=len(case.sources),
+        report_count=case.source_count,
     )
     unsure = case.classification.model_copy(update={"abstained": True})
     return [

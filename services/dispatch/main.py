@@ -8,6 +8,7 @@ import logging
 import faust
 
 from cityops import logs, taxonomy
+from cityops.fetching import install_quiet_fetch
 from cityops.kafka import wait_for_broker
 from services.dispatch.app import create_app
 from services.dispatch.settings import DispatchSettings
@@ -18,6 +19,7 @@ log = logging.getLogger(__name__)
 def main(settings: DispatchSettings | None = None) -> None:
     settings = settings or DispatchSettings()
     logs.setup("dispatch", settings.log_level)
+    install_quiet_fetch()  # faust's consumer is aiokafka's: see cityops/fetching.py
     settings.dispatch_data_dir.mkdir(parents=True, exist_ok=True)
     wait_for_broker(settings)  # faust exits if the broker is not up when it starts
     app = create_app(settings, taxonomy.load())

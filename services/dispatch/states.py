@@ -10,6 +10,7 @@ from cityops.contracts import CaseSource, Classification
 from cityops.contracts.states import CaseState
 
 APPLIED_MEMORY = 200  # command ids remembered per case, to make redelivery a no-op
+MAX_SOURCES = 12  # sources kept whole per case: the first and the latest; the rest counted
 
 
 class Clock(BaseModel):
@@ -23,6 +24,18 @@ class Clock(BaseModel):
     paused_remaining_h: float | None = None  # set while deferred (缓办)
 
 
+class Outgoing(BaseModel):
+    """One record a step sends, kept in the case until the broker acknowledged it."""
+
+    topic: str
+    key: str
+    value: str  # the encoded record (JSON)
+
+    @classmethod
+    def of(cls, topic: str, key: str, model: BaseModel) -> Outgoing:
+        return cls(topic=topic, key=key, value=model.model_dump_json())
+
+
 class CaseRecord(BaseModel):
     case_id: str
     status: CaseState
@@ -31,7 +44,8 @@ class CaseRecord(BaseModel):
     department: str
     priority: str
     town: str | None = None
-    sources: list[CaseSource] = Field(default_factory=list)
+    sources: list[CaseSource] = Field(default_factory=list)  # at most MAX_SOURCES
+    source_count: int = 1  # every source the case has, kept or not
     classification: Classification
     applied: list[str] = Field(default_factory=list)
     opened_at: datetime
@@ -41,10 +55,26 @@ class CaseRecord(BaseModel):
     pending_extension_h: float | None = None
     rework_count: int = 0
     returned_count: int = 0
+    # The sends of the last step while they are in flight: written with the step's new
+    # state, cleared once acknowledged; a restart finds them and sends them again.
+    outbox: list[Outgoing] = Field(default_factory=list)
 
     @property
     def source_ids(self) -> list[str]:
         return [s.source_id for s in self.sources]
+
+    def add_sources(self, new: list[CaseSource], total: int | None = None) -> None:
+        """Add ``new`` sources (``total`` of them when only some travel whole): the
+        record keeps the first source and the latest ones, and counts all."""
+        self.source_count += max(total or 0, len(new))
+        kept = [*self.sources, *new]
+        if len(kept) > MAX_SOURCES:
+            kept = [kept[0], *kept[-(MAX_SOURCES - 1) :]]
+        self.sources = kept
+
+    def drop_source(self, source_id: str) -> None:
+        self.sources = [s for s in self.sources if s.source_id != source_id]
+        self.source_count -= 1
 
     def remember(self, command_id: str) -> None:
         self.applied = [*self.applied, command_id][-APPLIED_MEMORY:]

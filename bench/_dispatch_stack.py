@@ -16,12 +16,14 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -31,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
 
 from cityops import standins, taxonomy  # noqa: E402
 from cityops.contracts import CaseClassified  # noqa: E402
+from cityops.fetching import install_quiet_fetch  # noqa: E402
 from cityops.kafka import encode, make_producer  # noqa: E402
 from cityops.provision import provision  # noqa: E402
 from cityops.settings import CommonSettings  # noqa: E402
@@ -39,6 +42,7 @@ from tests.conftest import Broker, Infra  # noqa: E402
 from tests.e2e.drill import Supervised, classified, dispatch_env  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+T = TypeVar("T")
 LAT, LON = (30.86, 30.96), (121.89, 121.97)
 TICKS = os.sysconf("SC_CLK_TCK")
 CJK = [chr(c) for c in range(0x4E00, 0x9FA6)]
@@ -50,6 +54,21 @@ def _classes() -> list[str]:
 
 
 CLASSES = _classes()
+
+
+def quiet() -> None:
+    """This process's consumers pause after an empty fetch, as the services' do: on noida-db
+    an idle aiokafka consumer otherwise spins (cityops/fetching.py) and takes CPU from the
+    worker under measurement."""
+    install_quiet_fetch()
+
+
+async def until_sigterm(work: Awaitable[T]) -> T:
+    """Run ``work``; SIGTERM cancels it, so its cleanup stops the processes it started."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await work
 
 
 # ── the reports ─────────────────────────────────────────────────────────────────────────
@@ -255,6 +274,21 @@ def worker(infra: Infra, prefix: str, data_dir: Path, log: Path, **extra: str) -
 def changelog_topics(prefix: str) -> list[str]:
     app = f"{prefix}.cityops-dispatch"
     return [f"{app}-cases-changelog", f"{app}-candidates-changelog"]
+
+
+async def record_counts(settings: CommonSettings, topics: list[str]) -> dict[str, int]:
+    """Per topic: the sum of its partitions' end offsets (records written, without reading)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()
+        out = {}
+        for topic in topics:
+            tps = [TopicPartition(topic, p) for p in cluster.partitions_for_topic(topic) or ()]
+            out[topic] = sum((await consumer.end_offsets(tps)).values()) if tps else 0
+        return out
+    finally:
+        await consumer.stop()
 
 
 async def largest_values(settings: CommonSettings, topics: list[str]) -> dict[str, dict]:  # type: ignore[type-arg]

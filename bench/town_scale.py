@@ -262,7 +262,8 @@ def plot(r: dict[str, Any], path: Path) -> None:
 
 def main() -> None:
     args = parse()
-    result = asyncio.run(run(args))
+    ds.quiet()
+    result = asyncio.run(ds.until_sigterm(run(args)))
     print(json.dumps({k: v for k, v in result.items() if k != "steps"}, indent=2))
 
 

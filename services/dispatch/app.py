@@ -226,11 +226,11 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         sends = outgoing(case, command, decision)
         if after is not None and after is not case:
             after.outbox = sends
-            cases[command.case_id] = after.model_dump(mode="json")  # the step is decided
+            await save(after)  # the step is decided: durable before anything is sent
             drill.after_table_write(command.case_id)
             await deliver(sends)
             after.outbox = []
-            cases[command.case_id] = after.model_dump(mode="json")  # and delivered
+            await save(after)  # and delivered
         else:
             await deliver(sends)  # an outcome or a redelivered follow-up: idempotent
         for ev in decision.events:
@@ -256,7 +256,15 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         log.warning("re-sending an unfinished step", extra={"case_id": case.case_id})
         await deliver(case.outbox)
         case.outbox = []
+        await save(case)
+
+    async def save(case: CaseRecord) -> None:
+        """Write the case and wait until its changelog record is acknowledged: a restored
+        table then never holds an older value of a step whose sends went out."""
         cases[case.case_id] = case.model_dump(mode="json")
+        while app.producer.buffer.size:  # faust buffers changelog records; drain it
+            await app.producer.buffer.flush()
+        await app.producer.flush()
 
     def outgoing(
         case: CaseRecord | None, command: CaseCommand, decision: workflow.Decision

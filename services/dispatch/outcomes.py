@@ -15,20 +15,22 @@ INTERNAL = frozenset({CommandKind.OPEN, CommandKind.ATTACH, CommandKind.SLA_ALER
 def outcome(
     case: CaseRecord | None, command: CaseCommand, decision: Decision, now: datetime
 ) -> CommandOutcome | None:
-    """The outcome of ``command`` on ``case`` (as it was before), or None for the
-    system's internal commands."""
+    """The outcome of ``command`` on ``case`` (as it was before), or None: for the
+    system's internal commands, and for a command the case has already applied (a
+    redelivery, or a client sending the same command_id again: its outcome was written
+    when it was applied, and the sender finds that one)."""
     if command.body.kind in INTERNAL:
         return None
-    first = last = None
     if case is not None and command.command_id in case.applied:
-        status, reason = OutcomeStatus.DUPLICATE, "该操作已执行过（同一 command_id），未重复执行"
-    elif decision.case is None:
+        return None
+    first = last = None
+    if decision.case is None:
         status, reason = OutcomeStatus.UNKNOWN_CASE, f"案件 {command.case_id} 不存在"
     elif decision.rejected:
         status, reason = OutcomeStatus.REJECTED, decision.rejected
     else:
         status, reason = OutcomeStatus.APPLIED, None
-    if decision.events and status is not OutcomeStatus.DUPLICATE:
+    if decision.events:
         first, last = decision.events[0].seq, decision.events[-1].seq
     return CommandOutcome(
         command_id=command.command_id,

@@ -71,6 +71,13 @@ def self_cpu_seconds() -> float:
     return t.user + t.system
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds every process on the machine used (``/proc/stat``, all cores, not idle)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 class CpuMeter:
     """CPU of named process groups (and of this bench process) between start and stop."""
 
@@ -82,15 +89,21 @@ class CpuMeter:
     def _now(self) -> dict[str, float]:
         out = {name: group_cpu_seconds(pgid) for name, pgid in self.groups.items()}
         out["bench (this process)"] = self_cpu_seconds()
+        out["machine"] = machine_cpu_seconds()
         return out
 
     def start(self) -> None:
         self._start, self._t0 = self._now(), time.monotonic()
 
     def stop(self) -> dict[str, float]:
-        """Share of one core each group used since :meth:`start` (2.0 = both cores)."""
+        """Share of one core each group used since :meth:`start` (2.0 = both cores);
+        ``machine`` is every process on the machine, ``others`` what is not ours (other
+        work on a shared machine)."""
         now, wall = self._now(), time.monotonic() - self._t0
-        return {k: round((now[k] - self._start.get(k, 0.0)) / wall, 3) for k in now}
+        out = {k: round((now[k] - self._start.get(k, 0.0)) / wall, 3) for k in now}
+        ours = sum(v for k, v in out.items() if k != "machine")
+        out["others"] = round(max(out["machine"] - ours, 0.0), 3)
+        return out
 
 
 # ---------------------------------------------------------------- consumer lag
@@ -140,6 +153,7 @@ class Stack:
     name: str
     workdir: Path
     log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
     server: standins.StandIn | None = None
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
@@ -170,6 +184,7 @@ class Stack:
             "CITYOPS_DISPATCH_DATA_DIR": str(self.workdir / "dispatch"),
             "CITYOPS_LOG_LEVEL": self.log_level,
             "CITYOPS_INSTANCE_ID": f"bench-{self.name}",
+            **self.extra_env,
         }
         log(f"starting noida-db (kafka :{kafka_port}, elasticsearch :{es_port})")
         self.server.start()
@@ -204,9 +219,12 @@ class Stack:
         """Services that exited, with their exit code."""
         return {n: p.returncode for n, p in self.procs.items() if not p.running}
 
-    def stop(self) -> None:
+    def stop_services(self) -> None:
         for proc in self.procs.values():
             proc.stop(timeout=30)
+
+    def stop(self) -> None:
+        self.stop_services()
         if self.server is not None:
             self.server.stop(timeout=30)  # noida-db may take long to exit with much data
             if self.server.log_path.exists():

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import threading
@@ -113,11 +114,14 @@ def classifier_rate(count: int) -> dict:
 # ---------------------------------------------------------------- (c) search stand-in
 
 
-def bulk_rate(es: Elasticsearch, count: int) -> dict:
-    ensure_read_model(es, ReadModel(RAW_PREFIX))
-    to = Targets.aliases(ReadModel(RAW_PREFIX))
-    events = [e for es_ in _stack.case_events(_stack.submitted(count, seed=13), _stack.router())
-              for e in es_]
+def bulk_rate(es: Elasticsearch, count: int, prefix: str) -> dict:
+    ensure_read_model(es, ReadModel(prefix))
+    to = Targets.aliases(ReadModel(prefix))
+    events = [
+        e
+        for es_ in _stack.case_events(_stack.submitted(count, seed=13), _stack.router())
+        for e in es_
+    ]
     bodies = [operations(plan(events[i : i + 500], {}, to)) for i in range(0, len(events), 500)]
     docs = sum(len(b) // 2 for b in bodies)
     size = sum(len(json.dumps(b, ensure_ascii=False).encode()) for b in bodies)
@@ -154,7 +158,7 @@ class LagSampler(threading.Thread):
         while not self.halt.wait(1.0):
             try:
                 self.samples.append((time.time(), self.reader.lag()))
-            except Exception as exc:  # noqa: BLE001 - a missed sample must not end the bench
+            except Exception as exc:  # a missed sample must not end the bench
                 log(f"lag sample failed: {exc}")
 
     def window(self) -> list[dict[str, int]]:
@@ -197,8 +201,9 @@ class Placement:
         while not done.is_set():
             ids = list(self.pending)
             for i in range(0, len(ids), 1000):
-                answer = await client.post(url, json={"ids": ids[i : i + 1000]},
-                                           params={"_source": "false"})
+                answer = await client.post(
+                    url, json={"ids": ids[i : i + 1000]}, params={"_source": "false"}
+                )
                 now = time.time()
                 for doc in answer.json()["docs"]:
                     if doc.get("found"):
@@ -357,8 +362,12 @@ def stage_times(bootstrap: str) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for stage, topic in topics.items():
         consumer = KafkaConsumer(
-            topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-            enable_auto_commit=False, consumer_timeout_ms=3000, group_id=None,
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            consumer_timeout_ms=3000,
+            group_id=None,
         )
         for record in consumer:
             rid = source_of(stage, json.loads(record.value))
@@ -368,15 +377,18 @@ def stage_times(bootstrap: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def stage_report(times: dict[str, dict[str, float]], ids: Sequence[str],
-                 placed: dict[str, float] | None = None) -> dict[str, Any]:
+def stage_report(
+    times: dict[str, dict[str, float]], ids: Sequence[str], placed: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Median time spent between consecutive stages, and each stage's output rate."""
-    rows = [dict(times.get(r, {}), **({"placed": placed[r]} if placed and r in placed else {}))
-            for r in ids]
+    rows = [
+        dict(times.get(r, {}), **({"placed": placed[r]} if placed and r in placed else {}))
+        for r in ids
+    ]
     names = [*STAGES, "placed"] if placed else list(STAGES)
     steps: dict[str, float] = {}
     rates: dict[str, float] = {}
-    for a, b in zip(names, names[1:], strict=False):
+    for a, b in itertools.pairwise(names):
         gaps = [r[b] - r[a] for r in rows if a in r and b in r]
         if gaps:
             steps[f"{a}→{b}"] = round(statistics.median(gaps) * 1000)
@@ -390,7 +402,7 @@ def stage_report(times: dict[str, dict[str, float]], ids: Sequence[str],
 # ---------------------------------------------------------------- run
 
 
-def measure_parts(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+def measure_parts(stack: Stack, args: argparse.Namespace, prefix: str) -> dict[str, Any]:
     ensure_topics(stack.settings, [RATE_TOPIC])
     values = [(r.report_id.encode(), encode(r)) for r in _stack.submitted(args.broker_records)]
     size = statistics.mean(len(v) for _, v in values)
@@ -402,17 +414,38 @@ def measure_parts(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     log(f"(b) classifier: {classifier}")
     es = make_client(stack.settings)
     try:
-        search = bulk_rate(es, args.index_reports)
+        search = bulk_rate(es, args.index_reports, prefix)
     finally:
         es.close()
     log(f"(c) search stand-in bulk: {search}")
     return {"broker": broker, "classifier": classifier, "search_bulk": search}
 
 
+def bracket(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Each part's rates: the mean of the runs before the services started and after they
+    stopped, on the same stand-in, so a drift over the run does not read as a stage's."""
+    out: dict[str, Any] = {}
+    for part, values in before.items():
+        out[part] = {
+            k: round((v + after[part][k]) / 2) if k.endswith("per_s") else v
+            for k, v in values.items()
+        }
+    return out
+
+
+def ceiling_of(parts: dict[str, Any]) -> float:
+    return float(
+        min(
+            parts["broker"]["produce_per_s"],
+            parts["broker"]["consume_per_s"],
+            parts["classifier"]["per_s"],
+            parts["search_bulk"]["reports_per_s"],
+        )
+    )
+
+
 def run_pipeline(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
-    parts = measure_parts(stack, args)
-    ceiling = min(parts["broker"]["produce_per_s"], parts["broker"]["consume_per_s"],
-                  parts["classifier"]["per_s"], parts["search_bulk"]["reports_per_s"])
+    before = measure_parts(stack, args, RAW_PREFIX)
     stack.start_services()
     time.sleep(args.settle)
     lag = LagSampler(stack.settings.kafka_bootstrap)
@@ -427,19 +460,33 @@ def run_pipeline(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     e2e["cpu_share_of_one_core"] = meter.stop()
     e2e["lag"] = lag_summary(lag.window())
     e2e["dead_services"] = stack.dead()
-    log(f"(d) rate {e2e['rate_per_s']}/s, placed {e2e['placed']}, cpu {e2e['cpu_share_of_one_core']}")
+    cpu = e2e["cpu_share_of_one_core"]
+    log(f"(d) rate {e2e['rate_per_s']}/s, placed {e2e['placed']}, cpu {cpu}")
     levels = run_levels(stack, args, e2e["rate_per_s"], pool[args.reports :], lag)
     lag.close()
+    stack.stop_services()
+    log("the parts again, services stopped")
+    after = measure_parts(stack, args, RAW_PREFIX + "2")
+    parts = bracket(before, after)
+    ceiling = ceiling_of(parts)
     log("reading per-stage timestamps from the topics")
     times = stage_times(stack.settings.kafka_bootstrap)
     e2e["stages"] = stage_report(times, e2e.pop("report_ids"))
     for level in levels:
         level["stages"] = stage_report(times, level.pop("report_ids"))
-    return {"parts": parts, "ceiling_per_s": ceiling, "end_to_end": e2e, "levels": levels}
+    return {
+        "parts": parts,
+        "parts_before": before,
+        "parts_after": after,
+        "ceiling_per_s": ceiling,
+        "end_to_end": e2e,
+        "levels": levels,
+    }
 
 
-def run_levels(stack: Stack, args: argparse.Namespace, max_rate: float, pool: list[dict],
-               lag: LagSampler) -> list[dict[str, Any]]:
+def run_levels(
+    stack: Stack, args: argparse.Namespace, max_rate: float, pool: list[dict], lag: LagSampler
+) -> list[dict[str, Any]]:
     out, used = [], 0
     for share in LEVELS:
         rate = max(share * max_rate, 0.5)
@@ -453,10 +500,16 @@ def run_levels(stack: Stack, args: argparse.Namespace, max_rate: float, pool: li
         lag.window()
         log(f"(e) {share:.0%} of max: {rate:.1f}/s, {len(items)} reports")
         result = asyncio.run(paced(stack.api_url, items, rate, args.poll_ms / 1000))
-        result.update(share=share, cpu_share_of_one_core=meter.stop(),
-                      lag=lag_summary(lag.window()), dead_services=stack.dead())
-        log(f"(e) {share:.0%}: p50 {result['p50_ms']} p95 {result['p95_ms']} "
-            f"p99 {result['p99_ms']} ms, placed {result['placed']}/{len(items)}")
+        result.update(
+            share=share,
+            cpu_share_of_one_core=meter.stop(),
+            lag=lag_summary(lag.window()),
+            dead_services=stack.dead(),
+        )
+        log(
+            f"(e) {share:.0%}: p50 {result['p50_ms']} p95 {result['p95_ms']} "
+            f"p99 {result['p99_ms']} ms, placed {result['placed']}/{len(items)}"
+        )
         out.append(result)
     return out
 
@@ -465,18 +518,27 @@ def markdown(r: dict[str, Any]) -> str:
     p, e2e = r["parts"], r["end_to_end"]
     ratio = e2e["rate_per_s"] / r["ceiling_per_s"]
     at50 = next(lv for lv in r["levels"] if lv["share"] == 0.5)
+    b, c = p["broker"], p["search_bulk"]
     lines = [
-        f"# pipeline ({r['machine']['at']}, {r['machine']['cores']} cores)",
+        f"# pipeline ({r['machine']['at']}, {r['machine']['cores']} cores, load average "
+        f"{r['machine']['loadavg_at_start'][0]} at start, {r['machine']['loadavg'][0]} at end; "
+        f"services' extra env: {r['options']['env'] or 'none'})",
         "",
         "| stage | rate (reports/s) | note |",
         "|---|---|---|",
-        f"| (a) broker produce | {p['broker']['produce_per_s']} | {p['broker']['record_bytes']} B records, acks=all |",
-        f"| (a) broker consume | {p['broker']['consume_per_s']} | one aiokafka consumer |",
-        f"| (b) classifier in-process | {p['classifier']['per_s']} | classify_batch, batches of 500 |",
-        f"| (c) search bulk index | {p['search_bulk']['reports_per_s']} | {p['search_bulk']['documents_per_s']} docs/s, {p['search_bulk']['bytes_per_report']} B per report |",
-        f"| (d) end to end | {e2e['rate_per_s']} | {e2e['placed']}/{e2e['reports']} placed in {e2e['seconds']} s; POSTs {e2e['post_rate_per_s']}/s; API 200 for {e2e['api_get_200']} |",
+        f"| (a) broker produce | {b['produce_per_s']} | {b['record_bytes']} B records, acks=all |",
+        f"| (a) broker consume | {b['consume_per_s']} | one aiokafka consumer |",
+        f"| (b) classifier in-process | {p['classifier']['per_s']} | classify_batch, 500 a batch |",
+        f"| (c) search bulk index | {c['reports_per_s']} | {c['documents_per_s']} docs/s, "
+        f"{c['bytes_per_report']} B per report |",
+        f"| (d) end to end | {e2e['rate_per_s']} | {e2e['placed']}/{e2e['reports']} placed in "
+        f"{e2e['seconds']} s; POSTs {e2e['post_rate_per_s']}/s; "
+        f"API 200 for {e2e['api_get_200']} |",
         "",
-        f"**(d) ÷ min(a, b, c) = {e2e['rate_per_s']} / {r['ceiling_per_s']} = {ratio:.4f}** (target ≥ 0.5)",
+        "(a)–(c): the mean of a run before the services started and one after they stopped.",
+        "",
+        f"**(d) ÷ min(a, b, c) = {e2e['rate_per_s']} / {r['ceiling_per_s']} = {ratio:.4f}** "
+        "(target ≥ 0.5)",
         "",
         "| load | target/s | placed | p50 ms | p95 ms | p99 ms | POST p99 ms | status GETs/s |",
         "|---|---|---|---|---|---|---|---|",
@@ -487,15 +549,32 @@ def markdown(r: dict[str, Any]) -> str:
             f"{lv['p50_ms']} | {lv['p95_ms']} | {lv['p99_ms']} | {lv['post_p99_ms']} | "
             f"{lv['status_gets_per_s']} |"
         )
-    lines += ["", f"**p99 at 50% = {at50['p99_ms']} ms** (target ≤ 1000 ms)", "",
-              "CPU (share of one core) and consumer lag (max records behind):", "",
-              "| phase | " + " | ".join(e2e["cpu_share_of_one_core"]) + " | lag classifier / dispatch / indexer |",
-              "|---|" + "---|" * (len(e2e["cpu_share_of_one_core"]) + 1)]
+    lines += [
+        "",
+        f"**p99 at 50% = {at50['p99_ms']} ms** (target ≤ 1000 ms)",
+        "",
+        "CPU (share of one core) and consumer lag (max records behind):",
+        "",
+        "| phase | "
+        + " | ".join(e2e["cpu_share_of_one_core"])
+        + " | lag classifier / dispatch / indexer |",
+        "|---|" + "---|" * (len(e2e["cpu_share_of_one_core"]) + 1),
+    ]
     for name, phase in [("(d)", e2e)] + [(f"{lv['share']:.0%}", lv) for lv in r["levels"]]:
         cpu, lag = phase["cpu_share_of_one_core"], phase["lag"]
-        lags = " / ".join(str(lag.get(s, {}).get("max", "-")) for s in ("classifier", "dispatch", "indexer"))
-        lines.append(f"| {name} | " + " | ".join(str(cpu.get(k, "-")) for k in e2e["cpu_share_of_one_core"]) + f" | {lags} |")
-    lines += ["", "Median ms between stages (Kafka record timestamps) and each stage's output rate:", ""]
+        lags = " / ".join(
+            str(lag.get(s, {}).get("max", "-")) for s in ("classifier", "dispatch", "indexer")
+        )
+        lines.append(
+            f"| {name} | "
+            + " | ".join(str(cpu.get(k, "-")) for k in e2e["cpu_share_of_one_core"])
+            + f" | {lags} |"
+        )
+    lines += [
+        "",
+        "Median ms between stages (Kafka record timestamps) and each stage's output rate:",
+        "",
+    ]
     for name, phase in [("(d)", e2e)] + [(f"{lv['share']:.0%}", lv) for lv in r["levels"]]:
         st = phase["stages"]
         lines.append(f"- {name}: {st['median_ms_between']}; out/s {st['output_rate_per_s']}")
@@ -503,8 +582,9 @@ def markdown(r: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--reports", type=int, default=1000, help="(d) reports end to end")
     parser.add_argument("--clients", type=int, default=64, help="(d) concurrent clients")
     parser.add_argument("--level-seconds", type=float, default=30.0, help="(e) per level")
@@ -515,21 +595,32 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5.0, help="pause between phases, s")
     parser.add_argument("--quick", action="store_true", help="300 reports, 12 s levels")
     parser.add_argument("--workdir", default="var/bench-pipeline")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra CITYOPS_* variable for the services (experiments, e.g. "
+        "CITYOPS_KAFKA_QUIET_FETCH_MAX_PAUSE_MS=10); repeatable",
+    )
+    parser.add_argument("--label", default="", help="results as pipeline_<label>.json/.md")
     args = parser.parse_args()
     if args.quick:
         args.reports, args.level_seconds = 300, 12.0
         args.broker_records, args.index_reports = 10_000, 1000
     args.level_budget = 10_000
-    stack = Stack("pipeline", Path(args.workdir))
+    name = f"pipeline_{args.label}" if args.label else "pipeline"
+    stack = Stack(name, Path(args.workdir), extra_env=dict(e.split("=", 1) for e in args.env))
+    loadavg_start = _stack.machine_note()["loadavg"]
     try:
         stack.start_broker()
         result = run_pipeline(stack, args)
     finally:
         stack.stop()
-    result["machine"] = _stack.machine_note()
+    result["machine"] = {**_stack.machine_note(), "loadavg_at_start": loadavg_start}
     result["options"] = {k: v for k, v in vars(args).items()}
     result["logs"] = str(stack.logs)
-    _stack.write_results("pipeline", result, markdown(result))
+    _stack.write_results(name, result, markdown(result))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -300,8 +301,20 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank]
 
 
+def tree_note() -> dict[str, Any]:
+    """The commit the services ran from, and which service files differed from it."""
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "services", "cityops", "cityctl")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": changed.splitlines()}
+
+
 def machine_note() -> dict[str, Any]:
     return {
+        "tree": tree_note(),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
         "loadavg": [round(x, 2) for x in os.getloadavg()],

@@ -86,6 +86,7 @@ class CpuMeter:
         self.groups = groups
         self._start: dict[str, float] = {}
         self._t0 = 0.0
+        self.wall = 0.0
 
     def _now(self) -> dict[str, float]:
         out = {name: group_cpu_seconds(pgid) for name, pgid in self.groups.items()}
@@ -101,6 +102,7 @@ class CpuMeter:
         ``machine`` is every process on the machine, ``others`` what is not ours (other
         work on a shared machine)."""
         now, wall = self._now(), time.monotonic() - self._t0
+        self.wall = wall
         out = {k: round((now[k] - self._start.get(k, 0.0)) / wall, 3) for k in now}
         ours = sum(v for k, v in out.items() if k != "machine")
         out["others"] = round(max(out["machine"] - ours, 0.0), 3)

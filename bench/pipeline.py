@@ -212,7 +212,9 @@ class Placement:
             await asyncio.sleep(0.1)
 
 
-async def end_to_end(api: str, es_url: str, items: Sequence[dict], clients: int) -> dict:
+async def end_to_end(
+    api: str, es_url: str, items: Sequence[dict], clients: int, meter: CpuMeter
+) -> dict:
     placement = Placement(es_url)
     posted_at: dict[str, float] = {}
     queue: asyncio.Queue[dict] = asyncio.Queue()
@@ -240,6 +242,7 @@ async def end_to_end(api: str, es_url: str, items: Sequence[dict], clients: int)
         done.set()
         await watcher
         last = max(placement.placed_at.values(), default=time.time())
+        cpu = meter.stop()  # the phase, without the check below
         checked = await check_reports(http, list(posted_at))
     n = len(placement.placed_at)
     return {
@@ -251,6 +254,10 @@ async def end_to_end(api: str, es_url: str, items: Sequence[dict], clients: int)
         "seconds": round(last - first, 2),
         "rate_per_s": round(n / (last - first), 1),
         "api_get_200": checked,
+        "cpu_share_of_one_core": cpu,
+        "cpu_ms_per_report": {
+            k: round(v * meter.wall * 1000 / max(n, 1), 2) for k, v in cpu.items()
+        },
         "report_ids": list(posted_at),
     }
 
@@ -456,8 +463,7 @@ def run_pipeline(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     log(f"(d) end to end: {args.reports} reports from {args.clients} clients")
     meter.start()
     lag.window()
-    e2e = asyncio.run(end_to_end(stack.api_url, es_url, pool[: args.reports], args.clients))
-    e2e["cpu_share_of_one_core"] = meter.stop()
+    e2e = asyncio.run(end_to_end(stack.api_url, es_url, pool[: args.reports], args.clients, meter))
     e2e["lag"] = lag_summary(lag.window())
     e2e["dead_services"] = stack.dead()
     cpu = e2e["cpu_share_of_one_core"]
@@ -549,7 +555,15 @@ def markdown(r: dict[str, Any]) -> str:
             f"{lv['p50_ms']} | {lv['p95_ms']} | {lv['p99_ms']} | {lv['post_p99_ms']} | "
             f"{lv['status_gets_per_s']} |"
         )
+    ms = e2e["cpu_ms_per_report"]
+    stack_ms = sum(v for k, v in ms.items() if k in ("api", "classifier", "dispatch", "indexer"))
+    stack_ms += ms.get("noida-db", 0.0)
     lines += [
+        "",
+        f"CPU ms per report in (d): {ms}; services and noida-db together {stack_ms:.1f} ms: "
+        f"with both cores to itself the pipeline could place at most "
+        f"{2000 / stack_ms:.0f} reports/s, and one service process (one core, single "
+        f"threaded) at most 1000 ÷ its ms per report.",
         "",
         f"**p99 at 50% = {at50['p99_ms']} ms** (target ≤ 1000 ms)",
         "",

@@ -56,13 +56,17 @@ class Actor(Wire):
     id: str = Field(min_length=1, max_length=128)
     role: Role
     name: str | None = Field(default=None, max_length=64)
-    department: str | None = None
-    town: str | None = None
+    department: str | None = Field(default=None, max_length=64)
+    town: str | None = Field(default=None, max_length=64)
 
 
 SYSTEM_ACTOR = Actor(id="cityops", role=Role.SYSTEM, name="系统")
 
 
+PhotoRef = Annotated[str, Field(min_length=1, max_length=2048)]
+Photos = Annotated[tuple[PhotoRef, ...], Field(max_length=9)]
+
+
 class Evidence(Wire):
     notes: str | None = Field(default=None, max_length=4000)
-    photos: tuple[str, ...] = ()
+    photos: Photos = ()

@@ -17,6 +17,7 @@ from cityops.contracts.common import (
     AwareDatetime,
     Evidence,
     GeoPoint,
+    Photos,
     SourceType,
     Wire,
 )
@@ -33,9 +34,9 @@ class ReportSubmitted(Wire):
     source_type: SourceType
     text: Text
     location: GeoPoint
-    address: str | None = None
-    category_hint: str | None = None
-    photos: tuple[str, ...] = ()
+    address: str | None = Field(default=None, max_length=200)
+    category_hint: str | None = Field(default=None, max_length=32)
+    photos: Photos = ()
     reporter: Actor
     occurred_at: AwareDatetime
     received_at: AwareDatetime
@@ -68,9 +69,9 @@ class CaseSource(Wire):
     source_id: str
     text: Text
     location: GeoPoint
-    address: str | None = None
-    category_hint: str | None = None
-    photos: tuple[str, ...] = ()
+    address: str | None = Field(default=None, max_length=200)
+    category_hint: str | None = Field(default=None, max_length=32)
+    photos: Photos = ()
     reporter: Actor
     asset_id: str | None = None
     occurred_at: AwareDatetime

@@ -174,15 +174,23 @@ class CandidateUpdate(BaseModel):
     category: str | None = None
 
 
+def _matching_view(ref: CandidateRef) -> tuple[object, ...]:
+    """What matching reads of a ref, but its remembered sources (those only grow)."""
+    return (ref.category, ref.lat, ref.lon, ref.grid, ref.asset_id, ref.text, ref.sensor)
+
+
 def changes(
     before: CandidateRef | None, after: CandidateRef | None, at: datetime
 ) -> list[CandidateUpdate]:
     """What the index must hear when a case's ref goes from ``before`` to ``after``.
 
     Only changes that matter to matching are sent: a case appearing, leaving (closed,
-    merged, rejected) or changing class. New sources of a case do not move its ref."""
+    merged, rejected), changing class, or changing its first source (split off). New
+    sources of a case do not move its ref."""
+    if before is not None and after is not None and _matching_view(before) == _matching_view(after):
+        return []
     out: list[CandidateUpdate] = []
-    if before is not None and (after is None or after.category != before.category):
+    if before is not None:
         out += [
             CandidateUpdate(
                 kind=UpdateKind.WITHDRAW,
@@ -193,7 +201,7 @@ def changes(
             )
             for c in cover(before.point)
         ]
-    if after is not None and (before is None or after.category != before.category):
+    if after is not None:
         out += [
             CandidateUpdate(kind=UpdateKind.UPSERT, cell=c, at=at, ref=after)
             for c in cover(after.point)

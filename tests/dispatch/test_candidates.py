@@ -121,6 +121,22 @@ def test_changes_follow_the_case() -> None:
     assert {u.category for u in reclassified if u.kind is UpdateKind.WITHDRAW} == {"C0102"}
 
 
+def test_splitting_off_the_first_source_moves_the_ref() -> None:
+    two = case()
+    other = source("s2", lat=30.95, lon=121.95)
+    two.add_sources([other])
+    before = candidates.ref_of_case(two)
+    two.drop_source("s1")
+    after = candidates.ref_of_case(two)
+    assert before is not None and after is not None and (after.lat, after.lon) == (30.95, 121.95)
+    moved = candidates.changes(before, after, T0)
+    withdrawn = {u.cell for u in moved if u.kind is UpdateKind.WITHDRAW}
+    upserted = {u.cell for u in moved if u.kind is UpdateKind.UPSERT}
+    assert withdrawn == set(candidates.cover(before.point))
+    assert upserted == set(candidates.cover(after.point))
+    assert candidates.changes(after, after.with_source("s9"), T0) == []
+
+
 def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
     cl = classification()
     first = source("a")

@@ -135,11 +135,17 @@ async def test_the_service_reads_events_and_outcomes(settings: CommonSettings) -
 
     try:
         await eventually(indexed, timeout=60)
+        case = (await es.get(index=model.cases.alias, id=case_id))["_source"]
+        told = (await es.get(index=model.commands.alias, id=f"{case_id}:c-9"))["_source"]
+        timeline = await es.mget(index=model.events.alias, ids=[e.event_id for e in events])
     finally:
         stop.set()
         await task
         await es.close()
         sync.close()
+    assert (case["seq"], case["state"]) == (events[-1].seq, events[-1].state)
+    assert (told["status"], told["reason"]) == ("rejected", "状态不允许")
+    assert [d["_source"]["kind"] for d in timeline["docs"]] == [e.kind.value for e in events]
 
 
 def test_replay_rebuilds_every_index(settings: CommonSettings) -> None:

@@ -259,6 +259,7 @@ async def end_to_end(
             k: round(v * meter.wall * 1000 / max(n, 1), 2) for k, v in cpu.items()
         },
         "report_ids": list(posted_at),
+        "placed_at": placement.placed_at,
     }
 
 
@@ -287,6 +288,7 @@ async def paced(api: str, items: Sequence[dict], rate: float, poll_s: float) -> 
     late: list[float] = []
     gets = 0
     ids: list[str] = []
+    placed_at: dict[str, float] = {}
     limits = httpx.Limits(max_connections=256)
     async with httpx.AsyncClient(base_url=api, timeout=30, limits=limits) as http:
 
@@ -304,6 +306,7 @@ async def paced(api: str, items: Sequence[dict], rate: float, poll_s: float) -> 
                 gets += 1
                 if (await http.get(f"/api/v1/reports/{rid}")).status_code == 200:
                     latencies.append(time.monotonic() - accepted)
+                    placed_at[rid] = time.time()
                     return
                 await asyncio.sleep(poll_s)
 
@@ -331,6 +334,7 @@ async def paced(api: str, items: Sequence[dict], rate: float, poll_s: float) -> 
         "late_start_p99_ms": round(percentile(late, 99) * 1000, 1),
         "status_gets_per_s": round(gets / wall, 1),
         "report_ids": ids,
+        "placed_at": placed_at,
     }
 
 
@@ -477,9 +481,9 @@ def run_pipeline(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     ceiling = ceiling_of(parts)
     log("reading per-stage timestamps from the topics")
     times = stage_times(stack.settings.kafka_bootstrap)
-    e2e["stages"] = stage_report(times, e2e.pop("report_ids"))
+    e2e["stages"] = stage_report(times, e2e.pop("report_ids"), e2e.pop("placed_at"))
     for level in levels:
-        level["stages"] = stage_report(times, level.pop("report_ids"))
+        level["stages"] = stage_report(times, level.pop("report_ids"), level.pop("placed_at"))
     return {
         "parts": parts,
         "parts_before": before,

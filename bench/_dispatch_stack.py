@@ -249,7 +249,9 @@ class Broker_:
         self.server.start(timeout=120)
 
     def stop(self) -> None:
-        self.server.stop(timeout=60)
+        # noida-db takes long to exit with GBs of data; killed early, it loses records it
+        # had acknowledged (bench/README.md, recovery.py)
+        self.server.stop(timeout=600)
 
     @property
     def pid(self) -> int | None:
@@ -313,18 +315,20 @@ async def largest_values(settings: CommonSettings, topics: list[str]) -> dict[st
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
             end = await consumer.end_offsets(tps)
-            n, biggest, key_of_biggest = 0, 0, ""
+            n, total, biggest, key_of_biggest = 0, 0, 0, ""
             while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
                 batch = await consumer.getmany(timeout_ms=1000, max_records=20_000)
                 for records in batch.values():
                     for r in records:
                         n += 1
                         size = len(r.value or b"")
+                        total += size
                         if size > biggest:
                             biggest, key_of_biggest = size, (r.key or b"").decode(errors="replace")
             out[topic] = {
                 "records": n,
                 "max_value_bytes": biggest,
+                "total_value_bytes": total,
                 "key_of_max": key_of_biggest,
                 "scan_s": round(time.monotonic() - t0, 1),
             }

@@ -225,9 +225,14 @@ def markdown(r: dict[str, Any], label: str) -> str:
             f"| {old['attached_to_its_case']}/{old['sent']} | {s['restarts_during_step']} |"
         )
     if "largest_values" in r:
-        lines += ["", "| topic | records | largest value (bytes) |", "|---|---|---|"]
+        lines += [
+            "",
+            "| topic | records | largest value (B) | all values (MB) |",
+            "|---|---|---|---|",
+        ]
         for topic, v in r["largest_values"].items():
-            lines.append(f"| `{topic}` | {v['records']:,} | {v['max_value_bytes']:,} |")
+            mb = v.get("total_value_bytes", 0) / 1e6
+            lines.append(f"| `{topic}` | {v['records']:,} | {v['max_value_bytes']:,} | {mb:,.1f} |")
     for key in ("restarts", "worker_alive_at_end", "worker_stop", "events", "stalled_at"):
         if key in r:
             lines.append(f"\n{key}: `{json.dumps(r[key], ensure_ascii=False)}`")

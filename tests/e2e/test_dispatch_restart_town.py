@@ -137,7 +137,7 @@ async def test_restart_with_a_full_town_resumes_merges_and_loses_nothing(
         await produce(
             settings, [r.at(t0 + timedelta(milliseconds=i)) for i, r in enumerate(opened)]
         )
-        await placements.wait([r.source_id for r in opened], 900, worker)
+        await placements.wait([r.source_id for r in opened], 1800, worker)
 
         t1 = datetime.now(UTC)
         await produce(

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -107,6 +108,40 @@ class CpuMeter:
         ours = sum(v for k, v in out.items() if k != "machine")
         out["others"] = round(max(out["machine"] - ours, 0.0), 3)
         return out
+
+
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory of every live process in process group ``pgid``."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss pages
+    return total
+
+
+class RssPeak(threading.Thread):
+    """The largest resident memory of a process group, sampled every second."""
+
+    def __init__(self, pgid: int) -> None:
+        super().__init__(daemon=True)
+        self.pgid, self.peak = pgid, 0
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(1.0):
+            self.peak = max(self.peak, group_rss_bytes(self.pgid))
+
+    def close(self) -> int:
+        self.halt.set()
+        self.join(5)
+        return self.peak
 
 
 # ---------------------------------------------------------------- consumer lag

@@ -141,30 +141,36 @@ def probes(stack: Stack, department: str) -> dict[str, tuple[str, str, dict[str,
 
 
 def measure(stack: Stack, department: str, rounds: int) -> dict[str, dict[str, Any]]:
+    """Every probe ``rounds`` times; a stand-in that dies ends the rounds (reported)."""
     table = probes(stack, department)
     times: dict[str, list[float]] = {name: [] for name in table}
     totals: dict[str, int] = {}
-    with httpx.Client(timeout=600) as http:
-        for name, (method, url, arg) in table.items():  # warm-up, and the hit counts
-            answer = call(http, method, url, arg)
-            totals[name] = hits(answer)
-        for r in range(rounds):
-            for name, (method, url, arg) in table.items():
-                started = time.perf_counter()
-                call(http, method, url, arg)
-                times[name].append(time.perf_counter() - started)
-            log(
-                f"round {r + 1}/{rounds}: "
-                + ", ".join(f"{n.split(' (')[0]} {times[n][-1] * 1000:.0f} ms" for n in table)
-            )
-    ref = percentile(times["raw match_all size 20 (reference)"], 50)
+    try:
+        with httpx.Client(timeout=600) as http:
+            for name, (method, url, arg) in table.items():  # warm-up, and the hit counts
+                totals[name] = hits(call(http, method, url, arg))
+            for r in range(rounds):
+                for name, (method, url, arg) in table.items():
+                    started = time.perf_counter()
+                    call(http, method, url, arg)
+                    times[name].append(time.perf_counter() - started)
+                shown = (f"{n.split(' (')[0]} {times[n][-1] * 1000:.0f} ms" for n in table)
+                log(f"round {r + 1}/{rounds}: " + ", ".join(shown))
+    except httpx.TransportError as exc:
+        alive = stack.server is not None and stack.server.running
+        log(f"query failed ({exc!r}); stand-in running: {alive}; results so far kept")
+        times = {n: ts for n, ts in times.items() if ts}
+        if not times:
+            return {"failed": {"error": repr(exc), "stand_in_running": alive}}
+    ref = percentile(times.get("raw match_all size 20 (reference)", []), 50)
     return {
         name: {
             "p50_ms": round(percentile(ts, 50) * 1000, 1),
             "p95_ms": round(percentile(ts, 95) * 1000, 1),
             "p50_ratio_to_reference": round(percentile(ts, 50) / ref, 3),
             "p95_ratio_to_reference": round(percentile(ts, 95) / ref, 3),
-            "total_hits": totals[name],
+            "total_hits": totals.get(name),
+            "samples": len(ts),
         }
         for name, ts in times.items()
     }
@@ -201,10 +207,18 @@ def markdown(r: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, m in r["queries"].items():
+        if "p50_ms" not in m:
+            lines.append(f"| {name} | failed: {m} | | | | |")
+            continue
         lines.append(
             f"| {name} | {m['total_hits']} | {m['p50_ms']} | {m['p95_ms']} | "
             f"{m['p50_ratio_to_reference']} | {m['p95_ratio_to_reference']} |"
         )
+    lines += [
+        "",
+        f"noida-db peak resident memory: {r['stand_in_peak_rss_gb']} GB "
+        f"({ix['stand_in_rss_after_indexing_gb']} GB after indexing).",
+    ]
     cpu = r["cpu_share_of_one_core_during_queries"]
     lines += ["", f"CPU during the queries (share of one core): {cpu}"]
     return "\n".join(lines) + "\n"
@@ -229,19 +243,26 @@ def main() -> None:
         args.cases, args.rounds = 10_000, 5
     stack = Stack("queue_scale", Path(args.workdir))
     loadavg_start = _stack.machine_note()["loadavg"]
+    rss: _stack.RssPeak | None = None
     try:
         stack.start_broker()
+        assert stack.server is not None and stack.server.process is not None
+        rss = _stack.RssPeak(stack.server.process.pid)
+        rss.start()
         indexing = index_cases(stack, args.cases, args.index_budget)
+        indexing["stand_in_rss_after_indexing_gb"] = round(rss.peak / 2**30, 2)
         stack.start_services(["api"])
         meter = _stack.CpuMeter(stack.groups())
         meter.start()
         queries = measure(stack, indexing["top_department"], args.rounds)
         cpu = meter.stop()
     finally:
+        peak = rss.close() if rss is not None else 0
         stack.stop()
     result = {
         "machine": {**_stack.machine_note(), "loadavg_at_start": loadavg_start},
         "cpu_share_of_one_core_during_queries": cpu,
+        "stand_in_peak_rss_gb": round(peak / 2**30, 2),
         "rounds": args.rounds,
         "query_word": QUERY_WORD,
         "indexing": indexing,

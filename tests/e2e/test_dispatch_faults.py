@@ -124,7 +124,11 @@ async def test_no_transition_lost_or_doubled_when_the_worker_dies_after_the_tabl
             docs = await asyncio.to_thread(snapshot, es, alias)
             return len(docs) == n and all(d["state"] == "in_progress" for d in docs.values())
 
-        await wait_for(indexed, timeout=120, interval=2)
+        try:
+            await wait_for(indexed, timeout=300, interval=3)
+        except AssertionError:
+            log = indexer.log_path.read_text()[-4000:]
+            pytest.fail(f"read model incomplete\n{log}")
         # a replay of cases.events gives the same read model as the live indexer
         rebuilt, count = replay(settings, es, lambda m: None, swap=False)
         assert count == n

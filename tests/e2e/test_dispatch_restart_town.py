@@ -28,9 +28,7 @@ from tests.e2e.drill import Supervised, classified, dispatch_env, spread
 
 pytestmark = pytest.mark.e2e
 
-# open cases in the town before the kill; CITYOPS_TEST_TOWN_CASES sets fewer, to check the
-# drill itself on a slow machine (bench/README.md: dispatch opens 8-22 cases/s here)
-OPEN = int(os.environ.get("CITYOPS_TEST_TOWN_CASES", "10000"))
+OPEN = 10_000  # open cases in the town before the kill
 IN_FLIGHT = 300  # produced just before the kill
 CLASSES = ("C0101", "C0301", "E0205", "H0201")  # unrelated to each other (merge.related)
 CJK = [chr(c) for c in range(0x4E00, 0x9FA6)]
@@ -123,14 +121,17 @@ async def test_restart_with_a_full_town_resumes_merges_and_loses_nothing(
     infra: Infra, prefix: str, tmp_path: Path
 ) -> None:
     install_quiet_fetch()  # the placements reader must not spin on noida-db
+    # CITYOPS_TEST_TOWN_CASES sets fewer open cases, to check the drill itself on a slow
+    # machine (bench/README.md: the worker opened 8-22 cases/s on 2 shared cores)
+    n_open = int(os.environ.get("CITYOPS_TEST_TOWN_CASES", OPEN))
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]
     provision(settings)
     worker = Supervised(
         "dispatch", dispatch_env(infra, prefix, tmp_path / "dispatch"), tmp_path / "dispatch.log"
     )
-    points = list(spread(OPEN + IN_FLIGHT + 1))
-    opened = town(points[:OPEN], "r", seed=1)
-    in_flight = town(points[OPEN:-1], "f", seed=2)
+    points = list(spread(n_open + IN_FLIGHT + 1))
+    opened = town(points[:n_open], "r", seed=1)
+    in_flight = town(points[n_open:-1], "f", seed=2)
     fresh = town(points[-1:], "new", seed=3)[0]
     placements = Placements(settings)
     placements.task = asyncio.create_task(placements.run())

@@ -52,8 +52,7 @@ QUERY_WORD = "井盖"  # a frequent taxonomy keyword in simulated texts
 
 def index_cases(stack: Stack, count: int, budget_s: float) -> dict[str, Any]:
     """Build and bulk-index ``count`` cases; stop after ``budget_s`` s of indexing."""
-    es = make_client(stack.settings)
-    es.options(request_timeout=300)
+    es = make_client(stack.settings).options(request_timeout=300)  # counts take long
     to = Targets.aliases(ReadModel(stack.settings.index_prefix))
     route = _stack.router()
     departments: collections.Counter[str] = collections.Counter()
@@ -74,7 +73,7 @@ def index_cases(stack: Stack, count: int, budget_s: float) -> dict[str, Any]:
                     departments[e.data["classification"]["department"]] += 1
             t = time.perf_counter()
             for body in bodies:
-                answer = es.options(request_timeout=300).bulk(operations=body)
+                answer = es.bulk(operations=body)
                 assert not answer["errors"], "bulk refused documents"
                 requests += 1
                 docs += len(body) // 2
@@ -87,7 +86,7 @@ def index_cases(stack: Stack, count: int, budget_s: float) -> dict[str, Any]:
             if bulk_s > budget_s and indexed < count:
                 log(f"index budget of {budget_s:.0f} s spent: stopping at {indexed} cases")
                 break
-        es.options(request_timeout=300).indices.refresh(index="_all")
+        es.indices.refresh(index="_all")
         total = es.count(index=to.cases)["count"]
     finally:
         es.close()

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,9 +39,11 @@ from cityops.errors import InvalidMessage
 from cityops.kafka import dead_letter, decode, encode
 from cityops.taxonomy import Taxonomy
 from services.dispatch import candidates, dedup, escalation, outcomes, workflow
+from services.dispatch.batch import Batch, as_current
 from services.dispatch.candidates import CandidateRef, CandidateUpdate, UpdateKind
 from services.dispatch.case_ids import open_command
 from services.dispatch.deadlines import DeadlineIndex
+from services.dispatch.decision import Decision
 from services.dispatch.notifier import Notifier
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.states import CaseRecord, Outgoing
@@ -207,43 +209,87 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
 
     @app.agent(commands)
     async def apply_commands(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(event, lambda raw: apply(decode(CaseCommand, raw)))
+        batches = stream.take_events(settings.dispatch_batch_size, within=0.005)  # type: ignore[attr-defined]  # Stream has it, StreamT does not declare it
+        async for events in batches:
+            await apply_batch(events)
 
     async def deliver(sends: list[Outgoing]) -> None:
         acks = [await send(o.topic, o.key, o.value.encode()) for o in sends]
         await asyncio.gather(*acks)
 
-    async def apply(command: CaseCommand) -> None:
-        stored = cases.get(command.case_id)
-        case = CaseRecord.model_validate(stored) if stored else None
-        if case is not None and case.outbox:
-            await finish_outbox(case)  # the last step died before its sends were acked
+    async def durable() -> None:
+        """Wait until every table write so far is acknowledged by the broker: a restored
+        table then never holds an older value of a step whose sends went out."""
+        while app.producer.buffer.size:  # faust buffers changelog records; drain it
+            await app.producer.buffer.flush()
+        await app.producer.flush()
+
+    async def apply_batch(events: Sequence[faust.EventT]) -> None:
+        """Decide a batch of commands, then make it durable and deliver it in three round
+        trips, whatever its size: (1) every changed case written with its outbox, (2) the
+        outboxes sent and acknowledged, (3) the cases written with empty outboxes."""
+        batch = Batch()
+        for event in events:
+            as_current(event)
+            try:
+                decide_one(batch, event, decode(CaseCommand, event.value))
+            except InvalidMessage as exc:
+                await reject(event, exc)
+            except Exception as exc:  # process boundary: a bug must not stop the stream
+                log.exception("step failed")
+                await reject(event, InvalidMessage(f"internal error {type(exc).__name__}: {exc}"))
+        try:
+            for case_id, case in batch.changed.items():
+                as_current(batch.event_of[case_id])
+                case.outbox = batch.sends[case_id]
+                cases[case_id] = case.model_dump(mode="json")
+                drill.after_table_write(case_id)
+            await durable()
+            await deliver([o for out in batch.sends.values() for o in out] + batch.loose)
+            for case_id, case in batch.changed.items():
+                as_current(batch.event_of[case_id])
+                case.outbox = []
+                cases[case_id] = case.model_dump(mode="json")
+            await durable()
+        except KafkaError:
+            log.exception("kafka send failed: exiting so the batch is retried whole")
+            os._exit(EXIT_RETRY)
+
+    def decide_one(batch: Batch, event: faust.EventT, command: CaseCommand) -> None:
+        case = batch.case(command.case_id, cases)
+        if case is not None and case.outbox:  # a step that died before its sends were acked
+            log.warning("re-sending an unfinished step", extra={"case_id": case.case_id})
+            batch.add_sends(case.case_id, case.outbox)
+            case.outbox = []
+            batch.changed[case.case_id] = case
         decision = workflow.decide(case, command, taxonomy)
         after = decision.case
-        # Everything is computed and encoded before the first write, so that a step
-        # either fails before writing anything (dead letter) or writes all of it.
         sends = outgoing(case, command, decision)
         if after is not None and after is not case:
-            after.outbox = sends
-            await save(after)  # the step is decided: durable before anything is sent
-            drill.after_table_write(command.case_id)
-            await deliver(sends)
-            after.outbox = []
-            await save(after)  # and delivered
+            batch.changed[command.case_id] = after
+            batch.add_sends(command.case_id, sends)
+            batch.event_of[command.case_id] = event
+        elif after is not None and case is not None and case.case_id in batch.changed:
+            batch.add_sends(command.case_id, sends)
         else:
-            await deliver(sends)  # an outcome or a redelivered follow-up: idempotent
+            batch.loose += sends  # an outcome for no case, or a redelivery's: idempotent
+        if after is not None:
+            batch.event_of.setdefault(command.case_id, event)
+        observe(command, case, decision)
+
+    def observe(command: CaseCommand, case: CaseRecord | None, decision: Decision) -> None:
         for ev in decision.events:
             EVENTS.labels(ev.kind.value).inc()
         deadlines.schedule(
-            command.case_id, escalation.next_check(after or case, settings.sla_warn_share, taxonomy)
+            command.case_id,
+            escalation.next_check(decision.case or case, settings.sla_warn_share, taxonomy),
         )
         for breach in decision.notify:
             notifier.breach(breach)
         if decision.rejected:
             REJECTED.labels(command.body.kind.value).inc()
         log.info(
-            "case updated" if after is not None else "command for an unknown case",
+            "case updated" if decision.case is not None else "command for an unknown case",
             extra={
                 "case_id": command.case_id,
                 "command": command.body.kind.value,
@@ -252,19 +298,12 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             },
         )
 
-    async def finish_outbox(case: CaseRecord) -> None:
-        log.warning("re-sending an unfinished step", extra={"case_id": case.case_id})
-        await deliver(case.outbox)
-        case.outbox = []
-        await save(case)
-
-    async def save(case: CaseRecord) -> None:
-        """Write the case and wait until its changelog record is acknowledged: a restored
-        table then never holds an older value of a step whose sends went out."""
-        cases[case.case_id] = case.model_dump(mode="json")
-        while app.producer.buffer.size:  # faust buffers changelog records; drain it
-            await app.producer.buffer.flush()
-        await app.producer.flush()
+    async def reject(event: faust.EventT, error: InvalidMessage) -> None:
+        m = event.message
+        letter = dead_letter("dispatch", (m.topic, m.partition, m.offset), m.key, m.value, error)
+        log.warning("record dead-lettered", extra={"topic": m.topic, "reason": letter.reason})
+        key = (m.key or b"").decode(errors="replace")
+        await (await send(topics.dead_letter("dispatch"), key, encode(letter)))
 
     def outgoing(
         case: CaseRecord | None, command: CaseCommand, decision: workflow.Decision

@@ -30,6 +30,11 @@ class DispatchSettings(CommonSettings):
         description="fault drills only: exit the process right after the table write of "
         "every Nth command, before its events are sent",
     )
+    dispatch_batch_size: int = Field(
+        default=200,
+        ge=1,
+        description="commands decided together and made durable in three round trips",
+    )
     sla_warn_share: float = Field(default=0.8, gt=0, lt=1)
     sla_scan_interval_s: float = Field(default=30.0, gt=0)
     supervisor_webhook_url: str | None = None

@@ -8,9 +8,14 @@ covers at least ~1.2 km around any point of the centre cell. A new source then r
 the keys of its own cell (its class and the classes related to it): what it reads is
 bounded by what is near it, never by how many cases a town has open.
 
-Every key holds at most :data:`MAX_REFS` refs, each pruned by its class's merge window and
-trimmed to :data:`TEXT_CHARS` characters of text: the largest value is about
-``MAX_REFS × 0.5 KB``, well under 100 KB. Pure: the faust agents in :mod:`app` do the I/O.
+Every key holds at most :data:`MAX_REFS` refs, pruned after the longest merge window
+(:data:`MAX_WINDOW_H`; each class's own window is applied when matching), each with at most
+:data:`TEXT_CHARS` characters of text and :data:`MAX_SOURCE_IDS` source ids, stored as
+compact UTF-8 JSON: about 0.4 KB a ref, so the largest value is about 50 KB
+(``tests/dispatch/test_candidates.py`` measures the worst case). The cap is a limit: a cell
+with more than :data:`MAX_REFS` open cases of one class inside the window forgets the
+oldest, and a late duplicate of one of those opens a new case. Pure: the faust agents in
+:mod:`app` do the I/O.
 
 The internal topic ``cases.candidates`` carries :class:`CandidateUpdate` records keyed by
 cell. Sources to match and changes to refs travel on it, so everything about one cell
@@ -25,7 +30,7 @@ from enum import StrEnum
 from typing import Literal
 
 import h3
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from cityops.contracts import CaseClassified, CaseSource, Classification, SourceType
 from cityops.contracts.common import AwareDatetime, GeoPoint
@@ -36,8 +41,8 @@ from services.dispatch.states import CaseRecord
 RESOLUTION = 7
 RING = 1
 MAX_REFS = 128
-TEXT_CHARS = 64
-MAX_SOURCE_IDS = 16  # the sources a ref remembers, to recognise a redelivered source
+TEXT_CHARS = 40
+MAX_SOURCE_IDS = 4  # the latest sources a ref remembers, to recognise a redelivered source
 MAX_WINDOW_H = 168.0
 
 
@@ -100,6 +105,9 @@ class CandidateRef(BaseModel):
             return self
         kept = (*self.source_ids, source_id)[-MAX_SOURCE_IDS:]
         return self.model_copy(update={"source_ids": kept})
+
+
+RefList = TypeAdapter(list[CandidateRef])  # a key's value, stored as compact UTF-8 JSON
 
 
 def ref_of_case(case: CaseRecord | None) -> CandidateRef | None:

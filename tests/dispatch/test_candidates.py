@@ -84,8 +84,18 @@ def test_a_key_never_holds_more_than_the_cap_and_keeps_the_newest() -> None:
     assert len(refs) == candidates.MAX_REFS
     assert refs[-1].case_id == f"C{candidates.MAX_REFS * 3 - 1}"
     assert refs[0].case_id == f"C{candidates.MAX_REFS * 2}"
-    biggest = max(len(r.model_dump_json()) for r in refs)
-    assert biggest * candidates.MAX_REFS < 100_000
+    worst = [
+        r.model_copy(
+            update={
+                "text": "井" * candidates.TEXT_CHARS,
+                "source_ids": tuple(f"{i:036d}" for i in range(candidates.MAX_SOURCE_IDS)),
+                "asset_id": "A" * 64,
+                "grid": "nanhui_xincheng-123",
+            }
+        )
+        for r in refs
+    ]
+    assert len(candidates.RefList.dump_json(worst)) < 100_000
     assert all(len(r.text) <= candidates.TEXT_CHARS for r in refs)
 
 

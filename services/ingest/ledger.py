@@ -21,6 +21,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, BadRequestError, ConflictError, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsTimeout
 
 from cityops.errors import DependencyUnavailable
 from cityops.search import INTAKE_MAPPINGS
@@ -69,7 +70,7 @@ class IntakeLedger:
             return Claim(report_id, now, first=True)
         except ConflictError:
             held = await self._held(report_id)
-        except EsConnectionError as exc:
+        except (EsConnectionError, EsTimeout) as exc:  # a timeout is no ConnectionError
             raise DependencyUnavailable(UNAVAILABLE) from exc
         if held["fingerprint"] != mark:
             raise IdempotencyConflict(

@@ -11,6 +11,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsTimeout
 
 from cityops.contracts.states import label
 from cityops.errors import DependencyUnavailable
@@ -61,7 +62,7 @@ class CaseService:
             )
         except NotFoundError:
             return CasePage(items=[], total=0, page=page, size=size)
-        except EsConnectionError as exc:
+        except (EsConnectionError, EsTimeout) as exc:  # a timeout is no ConnectionError
             raise DependencyUnavailable(UNAVAILABLE) from exc
         items = [self.summary(hit["_source"]) for hit in found["hits"]["hits"]]
         return CasePage(items=items, total=found["hits"]["total"]["value"], page=page, size=size)
@@ -148,7 +149,7 @@ class CaseService:
             )
         except NotFoundError:
             return None
-        except EsConnectionError as exc:
+        except (EsConnectionError, EsTimeout) as exc:  # a timeout is no ConnectionError
             raise DependencyUnavailable(UNAVAILABLE) from exc
         source: dict[str, Any] = found["_source"]
         return source
@@ -160,7 +161,7 @@ class CaseService:
             found = await self.es.mget(index=index, ids=list(ids))
         except NotFoundError:
             return []
-        except EsConnectionError as exc:
+        except (EsConnectionError, EsTimeout) as exc:  # a timeout is no ConnectionError
             raise DependencyUnavailable(UNAVAILABLE) from exc
         return [d["_source"] for d in found["docs"] if d.get("found")]
 

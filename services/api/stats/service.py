@@ -13,6 +13,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsTimeout
 from pydantic import BaseModel, Field
 
 from cityops.contracts.states import TERMINAL
@@ -189,6 +190,6 @@ class StatsService:
             )
         except NotFoundError:
             return []
-        except EsConnectionError as exc:
+        except (EsConnectionError, EsTimeout) as exc:  # a timeout is no ConnectionError
             raise DependencyUnavailable("案件检索服务暂不可用") from exc
         return read_documents(found.body)

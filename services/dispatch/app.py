@@ -112,12 +112,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     places = raw_topic(places_name, internal=True, partitions=settings.topic_partitions)
     commands = raw_topic(topics.cases_commands)
     cases = app.Table("cases", default=None, partitions=settings.topic_partitions)
-    index = app.Table(
-        "candidates",
-        default=None,
-        partitions=settings.topic_partitions,
-        value_serializer="raw",  # compact UTF-8 JSON (faust's json escapes every CJK char)
-    )
+    index = app.Table("candidates", default=None, partitions=settings.topic_partitions)
     deadlines = DeadlineIndex()
     notifier = Notifier(settings.supervisor_webhook_url)
     drill = FaultDrill(settings.dispatch_crash_after_table_write)
@@ -152,11 +147,10 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         await (await send(places_name, update.cell, encode(update)))
 
     def refs_at(key: str) -> list[CandidateRef]:
-        raw = index.get(key)
-        return candidates.RefList.validate_json(raw) if raw else []
+        return candidates.RefList.validate_python(index.get(key) or [])
 
     def store_refs(key: str, refs: list[CandidateRef]) -> None:
-        index[key] = candidates.RefList.dump_json(refs)
+        index[key] = candidates.RefList.dump_python(refs, mode="json")
 
     @app.agent(classified)
     async def route_candidates(stream: faust.StreamT) -> None:

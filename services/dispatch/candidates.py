@@ -10,9 +10,9 @@ bounded by what is near it, never by how many cases a town has open.
 
 Every key holds at most :data:`MAX_REFS` refs, pruned after the longest merge window
 (:data:`MAX_WINDOW_H`; each class's own window is applied when matching), each with at most
-:data:`TEXT_CHARS` characters of text and :data:`MAX_SOURCE_IDS` source ids, stored as
-compact UTF-8 JSON: about 0.4 KB a ref, so the largest value is about 50 KB
-(``tests/dispatch/test_candidates.py`` measures the worst case). The cap is a limit: a cell
+:data:`TEXT_CHARS` characters of text and :data:`MAX_SOURCE_IDS` source ids. Faust's JSON
+codec writes each Chinese character as six bytes: at worst about 0.6 KB a ref, 80 KB a
+value (``tests/dispatch/test_candidates.py`` measures it). The cap is a limit: a cell
 with more than :data:`MAX_REFS` open cases of one class inside the window forgets the
 oldest, and a late duplicate of one of those opens a new case. Pure: the faust agents in
 :mod:`app` do the I/O.
@@ -107,7 +107,7 @@ class CandidateRef(BaseModel):
         return self.model_copy(update={"source_ids": kept})
 
 
-RefList = TypeAdapter(list[CandidateRef])  # a key's value, stored as compact UTF-8 JSON
+RefList = TypeAdapter(list[CandidateRef])  # a key's value
 
 
 def ref_of_case(case: CaseRecord | None) -> CandidateRef | None:

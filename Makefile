@@ -13,7 +13,7 @@ TEST_DEBS := chromium fonts-wqy-zenhei kcat curl
 # 1: `make test-deps` fails when it cannot install them. Default: 1 under CI=true (.ci/run).
 REQUIRE_TEST_DEPS ?= $(if $(filter true,$(CI)),1,0)
 
-.PHONY: install run test test-deps test-fast lint typecheck clean
+.PHONY: install run test test-deps test-fast soak lint typecheck clean
 
 ## install: .venv with cityops and its development tools (Python packages only)
 install: $(STAMP)
@@ -49,6 +49,10 @@ test: install test-deps
 ## test-fast: only the tests that need no server
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration and not e2e"
+
+## soak: the long drills, not part of CI: the dispatch worker killed with 10,000 open cases
+soak: install
+	CITYOPS_TEST_TOWN_CASES=10000 $(BIN)/python -m pytest -q tests/e2e/test_dispatch_restart_town.py
 
 lint: install
 	$(BIN)/ruff check cityops cityctl services tests bench

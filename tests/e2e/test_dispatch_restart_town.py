@@ -28,7 +28,9 @@ from tests.e2e.drill import Supervised, classified, dispatch_env, spread
 
 pytestmark = pytest.mark.e2e
 
-OPEN = 10_000  # open cases in the town before the kill
+# Open cases in the town before the kill. The suite (CI) uses 3,000 to stay within its time
+# budget; `make soak` runs the 10,000 (CITYOPS_TEST_TOWN_CASES=10000).
+OPEN = 3_000
 IN_FLIGHT = 300  # produced just before the kill
 CLASSES = ("C0101", "C0301", "E0205", "H0201")  # unrelated to each other (merge.related)
 CJK = [chr(c) for c in range(0x4E00, 0x9FA6)]

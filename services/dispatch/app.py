@@ -244,16 +244,21 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
                 case.outbox = batch.sends[case_id]
                 cases[case_id] = case.model_dump(mode="json")
                 drill.after_table_write(case_id)
-            await durable()
-            await deliver([o for out in batch.sends.values() for o in out] + batch.loose)
+            await bounded(durable())
+            await bounded(deliver([o for out in batch.sends.values() for o in out] + batch.loose))
             for case_id, case in batch.changed.items():
                 as_current(batch.event_of[case_id])
                 case.outbox = []
                 cases[case_id] = case.model_dump(mode="json")
-            await durable()
-        except KafkaError:
-            log.exception("kafka send failed: exiting so the batch is retried whole")
+            await bounded(durable())
+        except (KafkaError, TimeoutError):
+            log.exception("kafka did not acknowledge: exiting so the batch is retried whole")
             os._exit(EXIT_RETRY)
+
+    async def bounded(step: Awaitable[None]) -> None:
+        """A broker that never acknowledges must not hang the worker: past the limit the
+        process exits, the supervisor restarts it, and the outboxes finish the batch."""
+        await asyncio.wait_for(step, timeout=settings.dispatch_ack_timeout_s)
 
     def decide_one(batch: Batch, event: faust.EventT, command: CaseCommand) -> None:
         case = batch.case(command.case_id, cases)

@@ -35,6 +35,12 @@ class DispatchSettings(CommonSettings):
         ge=1,
         description="commands decided together and made durable in three round trips",
     )
+    dispatch_ack_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="longest wait for the broker to acknowledge a batch; past it the worker "
+        "exits to be restarted (the batch is finished from the outboxes)",
+    )
     sla_warn_share: float = Field(default=0.8, gt=0, lt=1)
     sla_scan_interval_s: float = Field(default=30.0, gt=0)
     supervisor_webhook_url: str | None = None

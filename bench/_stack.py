@@ -52,9 +52,8 @@ GROUPS = {
 # ---------------------------------------------------------------- CPU from /proc
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds (user + system) of every live process in process group ``pgid``."""
-    total = 0
+def _group_stats(pgid: int) -> Iterator[list[str]]:
+    """The ``/proc/<pid>/stat`` fields after "pid (comm) " of every live process in ``pgid``."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -62,10 +61,15 @@ def group_cpu_seconds(pgid: int) -> float:
             raw = (entry / "stat").read_text()
         except OSError:
             continue  # exited while we looked
-        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
+        fields = raw[raw.rindex(")") + 2 :].split()
         if int(fields[2]) == pgid:  # field 5: pgrp
-            total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
-    return total / TICKS
+            yield fields
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) of every live process in process group ``pgid``."""
+    # fields 14, 15: utime, stime
+    return sum(int(f[11]) + int(f[12]) for f in _group_stats(pgid)) / TICKS
 
 
 def self_cpu_seconds() -> float:
@@ -112,18 +116,8 @@ class CpuMeter:
 
 def group_rss_bytes(pgid: int) -> int:
     """Resident memory of every live process in process group ``pgid``."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = raw[raw.rindex(")") + 2 :].split()
-        if int(fields[2]) == pgid:
-            total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24: rss pages
-    return total
+    page = os.sysconf("SC_PAGE_SIZE")
+    return sum(int(f[21]) * page for f in _group_stats(pgid))  # field 24: rss pages
 
 
 class RssPeak(threading.Thread):

@@ -26,7 +26,6 @@ import json
 import os
 import shutil
 import statistics
-import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import aiokafka
 import httpx
+from _stack import group_cpu_seconds  # bench/ is on sys.path when run as a script
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
@@ -43,31 +43,7 @@ from cityops.provision import provision
 from cityops.settings import CommonSettings
 
 RESULTS = Path(__file__).parent / "results"
-# The faust dispatch worker gets quiet fetch from its own ``main`` once that calls
-# ``install_quiet_fetch()`` (see docs); until then, and harmlessly after (installing twice
-# is a no-op), the bench starts it through this shim in the quiet variant.
-DISPATCH_SHIM = (
-    "from cityops.fetching import install_quiet_fetch; install_quiet_fetch(); "
-    "from cityctl.cli import main; raise SystemExit(main(['serve', 'dispatch']))"
-)
 RATE_TOPIC = "bench.idle.rate"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds (user + system) of every live process in process group ``pgid``."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue  # exited while we looked
-        fields = raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) "
-        if int(fields[2]) == pgid:  # field 5: pgrp
-            total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
-    return total / TICKS
 
 
 @dataclass
@@ -194,8 +170,7 @@ def run_variant(args: argparse.Namespace, quiet: bool) -> dict[str, object]:
         print(f"[{variant}] rates, nothing running: {reference}", flush=True)
         env = service_environment(kafka, es, workdir, quiet)
         for name in SERVICES:
-            argv = [sys.executable, "-c", DISPATCH_SHIM] if quiet and name == "dispatch" else []
-            procs.append(ServiceProcess(name, env, workdir / "logs" / f"{name}.log", argv))
+            procs.append(ServiceProcess(name, env, workdir / "logs" / f"{name}.log"))
             procs[-1].start()
         wait_healthy(env)
         print(f"[{variant}] services healthy; settling {args.settle}s", flush=True)

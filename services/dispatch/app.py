@@ -134,11 +134,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         except Exception as exc:  # process boundary: a bug must not stop the stream
             log.exception("step failed")
             error = InvalidMessage(f"internal error {type(exc).__name__}: {exc}")
-        m = event.message
-        letter = dead_letter("dispatch", (m.topic, m.partition, m.offset), m.key, m.value, error)
-        log.warning("record dead-lettered", extra={"topic": m.topic, "reason": letter.reason})
-        key = (m.key or b"").decode(errors="replace")
-        await (await send(topics.dead_letter("dispatch"), key, encode(letter)))
+        await reject(event, error)
 
     async def send_command(command: CaseCommand) -> None:
         await (await send(topics.cases_commands, command.case_id, encode(command)))

@@ -275,7 +275,7 @@ def worker(infra: Infra, prefix: str, data_dir: Path, log: Path, **extra: str) -
 
 def changelog_topics(prefix: str) -> list[str]:
     app = f"{prefix}.cityops-dispatch"
-    return [f"{app}-cases-changelog", f"{app}-candidates-changelog"]
+    return [f"{app}-cases-changelog", f"{app}-candidate_buckets-changelog"]
 
 
 async def record_counts(settings: CommonSettings, topics: list[str]) -> dict[str, int]:

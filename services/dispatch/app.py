@@ -3,9 +3,10 @@
 - ``route_candidates``: each classified source goes to ``cases.candidates``, keyed by the
   H3 cell it lies in (:mod:`candidates`), so the sources and candidate cases of one place
   meet on one partition.
-- ``merge_or_open``: owns the ``candidates`` table, keyed by (cell, class); joins a source
-  to a matching open case (:mod:`dedup`) or opens a new one, by sending an ``open``
-  command; applies the candidate index updates the command agent sends.
+- ``merge_or_open``: owns the ``candidate_buckets`` table (:class:`candidates.Shelf`, keyed
+  by (cell, class)); joins a source to a matching open case (:mod:`dedup`) or opens a new
+  one, by sending an ``open`` command; applies the candidate index updates the command
+  agent sends. Both take their records in batches, one broker round trip per batch.
 - ``apply_commands``: owns the ``cases`` table (one writer per case: commands are keyed by
   case id and the table is co-partitioned with them), runs :func:`workflow.decide`,
   appends the events to ``cases.events``, answers the sender on ``cases.outcomes``, keeps
@@ -72,6 +73,33 @@ class FaultDrill:
             os._exit(70)
 
 
+class TableStore:
+    """The candidate index's :class:`candidates.Store` over a faust table of raw bytes."""
+
+    def __init__(self, table: faust.types.TableT) -> None:
+        self.table = table
+
+    def get(self, key: str) -> bytes | None:
+        value: bytes | None = self.table.get(key)
+        return value
+
+    def put(self, key: str, value: bytes) -> None:
+        self.table[key] = value
+
+    def delete(self, key: str) -> None:
+        if key in self.table:
+            del self.table[key]
+
+
+def raw_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT:
+    """A table whose values are bytes we encode ourselves (UTF-8 JSON: faust's own JSON
+    escapes each Chinese character to six bytes, and pydantic encodes faster). Faust takes
+    a table's value codec from its value type only, so it is set before first use."""
+    table = app.Table(name, default=None, partitions=partitions, value_type=bytes)
+    table.value_serializer = "raw"  # type: ignore[attr-defined]  # Collection has it, TableT does not declare it
+    return table
+
+
 def faust_options(settings: DispatchSettings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "broker": f"kafka://{settings.kafka_bootstrap}",
@@ -111,97 +139,95 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     places_name = topics.name("cases.candidates")
     places = raw_topic(places_name, internal=True, partitions=settings.topic_partitions)
     commands = raw_topic(topics.cases_commands)
-    cases = app.Table("cases", default=None, partitions=settings.topic_partitions)
-    index = app.Table("candidates", default=None, partitions=settings.topic_partitions)
+    # values are UTF-8 JSON bytes (faust's own JSON escapes each Chinese character to six)
+    cases = raw_table(app, "cases", settings.topic_partitions)
+    index = raw_table(app, "candidate_buckets", settings.topic_partitions)
+    shelf = candidates.Shelf(TableStore(index))
     deadlines = DeadlineIndex()
     notifier = Notifier(settings.supervisor_webhook_url)
     drill = FaultDrill(settings.dispatch_crash_after_table_write)
 
-    async def guarded(event: faust.EventT, step: Callable[[bytes], Awaitable[None]]) -> None:
-        """Run one step; a bad record is dead-lettered and the stream goes on.
+    async def run_batches(
+        stream: faust.StreamT, step: Callable[[bytes], list[tuple[str, str, bytes]]]
+    ) -> None:
+        """Run ``step`` on each record of a batch, in order, then send what the steps
+        returned and await every acknowledgement at once: one round trip per batch.
 
-        A Kafka error is not the record's fault, and the step may be half-done: the process
-        exits at once, without committing the record's offset, and the supervisor restarts
-        it; the record is processed again, and the case's outbox completes the step."""
-        try:
-            await step(event.value)
-            return
-        except KafkaError:
-            log.exception("kafka send failed: exiting so the step is retried whole")
-            os._exit(EXIT_RETRY)
-        except InvalidMessage as exc:
-            error = exc
-        except Exception as exc:  # process boundary: a bug must not stop the stream
-            log.exception("step failed")
-            error = InvalidMessage(f"internal error {type(exc).__name__}: {exc}")
-        await reject(event, error)
+        A bad record is dead-lettered and the batch goes on. A Kafka error is not the
+        record's fault: the process exits at once, before the batch's offsets are
+        committed, and the supervisor restarts it; the batch is processed again (its steps
+        are idempotent: a case id is derived from its first source)."""
+        batches = stream.take_events(settings.dispatch_batch_size, within=0.005)  # type: ignore[attr-defined]  # Stream has it, StreamT does not declare it
+        async for events in batches:
+            acks: list[Awaitable[Any]] = []
+            try:
+                for event in events:
+                    as_current(event)  # table writes go to this record's partition
+                    try:
+                        out = step(event.value)
+                    except InvalidMessage as exc:
+                        await reject(event, exc)
+                        continue
+                    except Exception as exc:  # process boundary: a bug must not stop the stream
+                        log.exception("step failed")
+                        await reject(
+                            event, InvalidMessage(f"internal error {type(exc).__name__}: {exc}")
+                        )
+                        continue
+                    acks += [await send(topic, key, value) for topic, key, value in out]
+                await bounded(durable())
+                await bounded(asyncio.gather(*acks))
+            except (KafkaError, TimeoutError):
+                log.exception("kafka did not acknowledge: exiting so the batch is retried whole")
+                os._exit(EXIT_RETRY)
 
-    async def send_command(command: CaseCommand) -> None:
-        await (await send(topics.cases_commands, command.case_id, encode(command)))
-
-    async def send_update(update: CandidateUpdate) -> None:
-        await (await send(places_name, update.cell, encode(update)))
-
-    def refs_at(key: str) -> list[CandidateRef]:
-        return candidates.RefList.validate_python(index.get(key) or [])
-
-    def store_refs(key: str, refs: list[CandidateRef]) -> None:
-        index[key] = candidates.RefList.dump_python(refs, mode="json")
+    def route(raw: bytes) -> list[tuple[str, str, bytes]]:
+        item = decode(CaseClassified, raw)
+        cell = candidates.cell_of(item.source.location)
+        update = CandidateUpdate(
+            kind=UpdateKind.MATCH, cell=cell, at=item.classified_at, classified=item
+        )
+        return [(places_name, cell, encode(update))]
 
     @app.agent(classified)
     async def route_candidates(stream: faust.StreamT) -> None:
-        async def step(raw: bytes) -> None:
-            item = decode(CaseClassified, raw)
-            cell = candidates.cell_of(item.source.location)
-            await send_update(
-                CandidateUpdate(
-                    kind=UpdateKind.MATCH, cell=cell, at=item.classified_at, classified=item
-                )
-            )
+        await run_batches(stream, route)
 
-        async for event in stream.events():
-            await guarded(event, step)
-
-    async def match(update: CandidateUpdate) -> None:
+    def match(update: CandidateUpdate) -> CaseCommand:
         item = update.classified
         assert item is not None
         source, cl = item.source, item.classification
-        keys = candidates.keys_to_read(update.cell, cl.category, taxonomy)
-        found = {k: refs_at(k) for k in keys}
-        best = dedup.find_match(source, cl, (r for refs in found.values() for r in refs), taxonomy)
+        found = candidates.read_keys(shelf, update.cell, cl.category, taxonomy, source.occurred_at)
+        best = dedup.find_match(source, cl, (f.ref for f in found), taxonomy)
         if best is None:
             command = open_command(item)
-            ref, home = CandidateRef.of(command.case_id, source, cl), keys[0]
-        else:
-            command = open_command(item, best.case_id)
-            ref, home = (
-                best.with_source(source.source_id),
-                candidates.key(update.cell, best.category),
+            shelf.add(
+                candidates.key(update.cell, cl.category),
+                CandidateRef.of(command.case_id, source, cl),
             )
-            if ref is not best:
-                MERGED.inc()
-        store_refs(
-            home, candidates.upsert(found.get(home) or refs_at(home), ref, source.occurred_at)
-        )
-        await send_command(command)
+            return command
+        ref = best.with_source(source.source_id)
+        if ref is not best:
+            shelf.replace(next(f for f in found if f.ref is best), ref)
+            MERGED.inc()
+        return open_command(item, best.case_id)
 
-    async def place(raw: bytes) -> None:
+    def place(raw: bytes) -> list[tuple[str, str, bytes]]:
         update = decode(CandidateUpdate, raw)
         if update.kind is UpdateKind.MATCH:
-            await match(update)
-        elif update.kind is UpdateKind.UPSERT and update.ref is not None:
-            k = candidates.key(update.cell, update.ref.category)
-            store_refs(k, candidates.upsert(refs_at(k), update.ref, update.at))
+            command = match(update)
+            return [(topics.cases_commands, command.case_id, encode(command))]
+        if update.kind is UpdateKind.UPSERT and update.ref is not None:
+            shelf.add(candidates.key(update.cell, update.ref.category), update.ref)
         elif update.kind is UpdateKind.WITHDRAW and update.case_id and update.category:
-            k = candidates.key(update.cell, update.category)
-            store_refs(k, candidates.remove(refs_at(k), update.case_id))
+            shelf.remove(candidates.key(update.cell, update.category), update.case_id)
         else:
             raise InvalidMessage(f"candidate update {update.kind.value} lacks its fields")
+        return []
 
     @app.agent(places)
     async def merge_or_open(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(event, place)
+        await run_batches(stream, place)
 
     @app.agent(commands)
     async def apply_commands(stream: faust.StreamT) -> None:
@@ -238,20 +264,20 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             for case_id, case in batch.changed.items():
                 as_current(batch.event_of[case_id])
                 case.outbox = batch.sends[case_id]
-                cases[case_id] = case.model_dump(mode="json")
+                cases[case_id] = case.model_dump_json().encode()
                 drill.after_table_write(case_id)
             await bounded(durable())
             await bounded(deliver([o for out in batch.sends.values() for o in out] + batch.loose))
             for case_id, case in batch.changed.items():
                 as_current(batch.event_of[case_id])
                 case.outbox = []
-                cases[case_id] = case.model_dump(mode="json")
+                cases[case_id] = case.model_dump_json().encode()
             await bounded(durable())
         except (KafkaError, TimeoutError):
             log.exception("kafka did not acknowledge: exiting so the batch is retried whole")
             os._exit(EXIT_RETRY)
 
-    async def bounded(step: Awaitable[None]) -> None:
+    async def bounded(step: Awaitable[Any]) -> None:
         """A broker that never acknowledges must not hang the worker: past the limit the
         process exits, the supervisor restarts it, and the outboxes finish the batch."""
         await asyncio.wait_for(step, timeout=settings.dispatch_ack_timeout_s)
@@ -326,7 +352,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             (
                 case_id,
                 escalation.next_check(
-                    CaseRecord.model_validate(v), settings.sla_warn_share, taxonomy
+                    CaseRecord.model_validate_json(v), settings.sla_warn_share, taxonomy
                 ),
             )
             for case_id, v in cases.items()
@@ -341,14 +367,15 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             stored = cases.get(case_id)
             if not stored:
                 continue  # no longer ours (rebalanced away) or gone
-            case = CaseRecord.model_validate(stored)
+            case = CaseRecord.model_validate_json(stored)
             alert = escalation.due_alert(case, now, settings.sla_warn_share, taxonomy)
             if alert is None:
                 deadlines.schedule(
                     case_id, escalation.next_check(case, settings.sla_warn_share, taxonomy)
                 )
                 continue
-            await send_command(escalation.alert_command(case, alert, now))
+            command = escalation.alert_command(case, alert, now)
+            await (await send(topics.cases_commands, command.case_id, encode(command)))
             log.info("deadline alert", extra={"case_id": case_id, "level": alert.level})
 
     @app.page("/healthz")

@@ -30,7 +30,7 @@ class Batch:
         if case_id in self.changed:
             return self.changed[case_id]
         stored = table.get(case_id)
-        return CaseRecord.model_validate(stored) if stored else None
+        return CaseRecord.model_validate_json(stored) if stored else None
 
     def add_sends(self, case_id: str, sends: list[Outgoing]) -> None:
         self.sends.setdefault(case_id, []).extend(sends)

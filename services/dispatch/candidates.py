@@ -8,14 +8,15 @@ covers at least ~1.2 km around any point of the centre cell. A new source then r
 the keys of its own cell (its class and the classes related to it): what it reads is
 bounded by what is near it, never by how many cases a town has open.
 
-Every key holds at most :data:`MAX_REFS` refs, pruned after the longest merge window
-(:data:`MAX_WINDOW_H`; each class's own window is applied when matching), each with at most
-:data:`TEXT_CHARS` characters of text and :data:`MAX_SOURCE_IDS` source ids. Faust's JSON
-codec writes each Chinese character as six bytes: at worst about 0.6 KB a ref, 80 KB a
-value (``tests/dispatch/test_candidates.py`` measures it). The cap is a limit: a cell
-with more than :data:`MAX_REFS` open cases of one class inside the window forgets the
-oldest, and a late duplicate of one of those opens a new case. Pure: the faust agents in
-:mod:`app` do the I/O.
+Each key keeps its refs in a chain of small buckets (:class:`Shelf`): a new ref rewrites one
+bucket of at most :data:`BUCKET_REFS` refs, never the key's whole list, so the bytes the
+changelog receives per new case do not grow with the cases around it. A key remembers at
+most :data:`MAX_REFS` refs (the newest :data:`MAX_BUCKETS` buckets); each ref has at most
+:data:`TEXT_CHARS` characters of text and :data:`MAX_SOURCE_IDS` source ids, stored as
+UTF-8 JSON (``tests/dispatch/test_candidates.py`` measures the worst bucket). The cap is a
+limit: a cell with more than :data:`MAX_REFS` open cases of one class inside the window
+forgets the oldest, and a late duplicate of one of those opens a new case. Pure but for
+the :class:`Store` it is given: the faust agents in :mod:`app` do the I/O.
 
 The internal topic ``cases.candidates`` carries :class:`CandidateUpdate` records keyed by
 cell. Sources to match and changes to refs travel on it, so everything about one cell
@@ -24,10 +25,10 @@ is in order on one partition, written by one worker.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 
 import h3
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -40,7 +41,9 @@ from services.dispatch.states import CaseRecord
 
 RESOLUTION = 7
 RING = 1
-MAX_REFS = 128
+BUCKET_REFS = 8  # refs a bucket holds (the unit a write rewrites)
+MAX_BUCKETS = 32  # buckets a key keeps
+MAX_REFS = BUCKET_REFS * MAX_BUCKETS  # refs a key remembers: 256
 TEXT_CHARS = 40
 MAX_SOURCE_IDS = 4  # the latest sources a ref remembers, to recognise a redelivered source
 MAX_WINDOW_H = 168.0
@@ -107,9 +110,6 @@ class CandidateRef(BaseModel):
         return self.model_copy(update={"source_ids": kept})
 
 
-RefList = TypeAdapter(list[CandidateRef])  # a key's value
-
-
 def ref_of_case(case: CaseRecord | None) -> CandidateRef | None:
     """The ref a case stands for in the index, or None when it must not attract sources:
     closed, rejected, merged, or not yet opened. Its class follows reclassification."""
@@ -130,32 +130,129 @@ def ref_of_case(case: CaseRecord | None) -> CandidateRef | None:
     )
 
 
-# ── the index's values: plain lists of refs per key ─────────────────────────────────────
+# ── a key's refs: a chain of small buckets ──────────────────────────────────────────────
+
+Bucket = TypeAdapter(list[CandidateRef])  # one bucket's value, UTF-8 JSON
 
 
-def upsert(refs: Iterable[CandidateRef], ref: CandidateRef, now: datetime) -> list[CandidateRef]:
-    """``refs`` with ``ref`` in place of any ref of the same case (remembered source ids
-    are kept), pruned by window and capped to the newest :data:`MAX_REFS`."""
-    kept: list[CandidateRef] = []
-    for r in refs:
-        if r.case_id == ref.case_id:
-            for sid in r.source_ids:
-                if sid not in ref.source_ids:
-                    ref = ref.with_source(sid)
+class Store(Protocol):
+    """Byte values by string key: the faust table in the app, a dict in simulations."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, value: bytes) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class DictStore:
+    """A :class:`Store` in a dict, for simulations (:func:`dedup.assign`) and tests."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.data.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        self.data[key] = value
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Found:
+    ref: CandidateRef
+    key: str  # the (cell, class) key it was read under
+    bucket: int  # and its bucket there
+
+
+class Shelf:
+    """The refs of each (cell, class) key, as a chain of buckets in a :class:`Store`.
+
+    ``key`` holds the number of the newest bucket; ``key#n`` holds bucket ``n``, at most
+    :data:`BUCKET_REFS` refs. A new ref goes into the newest bucket, or starts the next one
+    and deletes the one :data:`MAX_BUCKETS` back. So a write rewrites one small bucket,
+    whatever the number of cases around (rewriting a whole list per new case was what
+    filled the broker), a key keeps at most :data:`MAX_REFS` refs, and a read is at most
+    :data:`MAX_BUCKETS` gets. A case may sit in two buckets for a while (its ref was
+    upserted again after its bucket was rolled past); the newest copy wins when read, and
+    a withdrawal removes every copy."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def head(self, key: str) -> int | None:
+        raw = self.store.get(key)
+        return int(raw) if raw else None
+
+    def bucket(self, key: str, n: int) -> list[CandidateRef]:
+        raw = self.store.get(f"{key}#{n}")
+        return Bucket.validate_json(raw) if raw else []
+
+    def _put(self, key: str, n: int, refs: list[CandidateRef]) -> None:
+        if refs:
+            self.store.put(f"{key}#{n}", Bucket.dump_json(refs))
         else:
-            kept.append(r)
-    return prune([*kept, ref], now)
+            self.store.delete(f"{key}#{n}")
 
+    def _numbers(self, key: str) -> range:
+        head = self.head(key)
+        return range(head, max(-1, head - MAX_BUCKETS), -1) if head is not None else range(0)
 
-def remove(refs: Iterable[CandidateRef], case_id: str) -> list[CandidateRef]:
-    return [r for r in refs if r.case_id != case_id]
+    def read(self, key: str, now: datetime) -> list[Found]:
+        """The refs under ``key``, newest bucket first, one per case. Stops at a bucket all
+        older than the longest merge window (buckets fill in time order)."""
+        horizon = now - timedelta(hours=MAX_WINDOW_H)
+        seen: set[str] = set()
+        out: list[Found] = []
+        for n in self._numbers(key):
+            refs = self.bucket(key, n)
+            if refs and max(r.opened_at for r in refs) < horizon:
+                break
+            for r in reversed(refs):
+                if r.case_id not in seen:
+                    seen.add(r.case_id)
+                    out.append(Found(r, key, n))
+        return out
 
+    def replace(self, found: Found, ref: CandidateRef) -> None:
+        """Put ``ref`` in place of ``found`` (same case), in the bucket it was read from."""
+        refs = self.bucket(found.key, found.bucket)
+        self._put(found.key, found.bucket, [ref if r.case_id == ref.case_id else r for r in refs])
 
-def prune(refs: Iterable[CandidateRef], now: datetime) -> list[CandidateRef]:
-    horizon = now - timedelta(hours=MAX_WINDOW_H)
-    live = [r for r in refs if r.opened_at >= horizon]
-    live.sort(key=lambda r: (r.opened_at, r.case_id))
-    return live[-MAX_REFS:]
+    def add(self, key: str, ref: CandidateRef) -> None:
+        """Upsert: replace the case's ref in the newest two buckets (keeping its known
+        sources), else append it to the newest, rolling to a new bucket when full."""
+        head = self.head(key)
+        if head is None:
+            self.store.put(key, b"0")
+            self._put(key, 0, [ref])
+            return
+        for n in (head, head - 1):
+            refs = self.bucket(key, n) if n >= 0 else []
+            old = next((r for r in refs if r.case_id == ref.case_id), None)
+            if old is not None:
+                for sid in old.source_ids:
+                    ref = ref.with_source(sid)
+                self._put(key, n, [ref if r.case_id == ref.case_id else r for r in refs])
+                return
+        refs = self.bucket(key, head)
+        if len(refs) < BUCKET_REFS:
+            self._put(key, head, [*refs, ref])
+            return
+        self._put(key, head + 1, [ref])
+        self.store.put(key, str(head + 1).encode())
+        self._put(key, head + 1 - MAX_BUCKETS, [])
+
+    def remove(self, key: str, case_id: str) -> None:
+        """Withdraw every copy of a case's ref from ``key``."""
+        for n in self._numbers(key):
+            refs = self.bucket(key, n)
+            kept = [r for r in refs if r.case_id != case_id]
+            if len(kept) != len(refs):
+                self._put(key, n, kept)
 
 
 # ── the internal topic ──────────────────────────────────────────────────────────────────
@@ -215,3 +312,10 @@ def changes(
             for c in cover(after.point)
         ]
     return out
+
+
+def read_keys(
+    shelf: Shelf, cell: str, category: str, taxonomy: Taxonomy, now: datetime
+) -> list[Found]:
+    """Every ref a source of ``category`` in ``cell`` may join: its class and related ones."""
+    return [f for k in keys_to_read(cell, category, taxonomy) for f in shelf.read(k, now)]

@@ -98,21 +98,19 @@ def assign(
     """Source id → case id for a stream of sources, as the dispatch app assigns them: the
     candidate index keyed by (cell, class), each new case written into its cell and the
     ring around it, the first source of a case naming it."""
-    index: dict[str, list[CandidateRef]] = {}
+    shelf = candidates.Shelf(candidates.DictStore())
     owner: dict[str, str] = {}
     for source, cl in items:
-        now = source.occurred_at
         home = candidates.cell_of(source.location)
-        keys = candidates.keys_to_read(home, cl.category, taxonomy)
-        match = find_match(source, cl, (r for k in keys for r in index.get(k, [])), taxonomy)
+        found = candidates.read_keys(shelf, home, cl.category, taxonomy, source.occurred_at)
+        match = find_match(source, cl, (f.ref for f in found), taxonomy)
         if match is None:
             ref = CandidateRef.of(source.source_id, source, cl)
             for cell in candidates.cover(source.location):
-                k = candidates.key(cell, cl.category)
-                index[k] = candidates.upsert(index.get(k, []), ref, now)
+                shelf.add(candidates.key(cell, cl.category), ref)
             owner[source.source_id] = source.source_id
         else:
-            k = candidates.key(home, match.category)
-            index[k] = candidates.upsert(index.get(k, []), match.with_source(source.source_id), now)
+            where = next(f for f in found if f.ref is match)
+            shelf.replace(where, match.with_source(source.source_id))
             owner[source.source_id] = match.case_id
     return owner

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timedelta
 
@@ -77,16 +76,53 @@ def test_the_ring_covers_every_point_within_the_largest_merge_radius() -> None:
         assert candidates.cell_of(there) in candidates.cover(here)
 
 
+def ref(i: int, category: str = "C0102") -> CandidateRef:
+    s = source(f"s{i}", minutes=i)
+    return CandidateRef.of(f"C{i}", s, classification(category))
+
+
 def test_a_key_never_holds_more_than_the_cap_and_keeps_the_newest() -> None:
-    refs: list[CandidateRef] = []
-    for i in range(candidates.MAX_REFS * 3):
-        s = source(f"s{i}", minutes=i)
-        refs = candidates.upsert(refs, CandidateRef.of(f"C{i}", s, classification()), s.occurred_at)
-    assert len(refs) == candidates.MAX_REFS
-    assert refs[-1].case_id == f"C{candidates.MAX_REFS * 3 - 1}"
-    assert refs[0].case_id == f"C{candidates.MAX_REFS * 2}"
+    store = candidates.DictStore()
+    shelf = candidates.Shelf(store)
+    k = candidates.key("cell", "C0102")
+    n = candidates.MAX_REFS * 3
+    for i in range(n):
+        shelf.add(k, ref(i))
+    found = shelf.read(k, T0 + timedelta(minutes=n))
+    assert len(found) == candidates.MAX_REFS
+    assert found[0].ref.case_id == f"C{n - 1}"  # newest first
+    assert found[-1].ref.case_id == f"C{n - candidates.MAX_REFS}"
+    # a key is its head and at most MAX_BUCKETS buckets: old buckets are deleted, not kept
+    assert len(store.data) == candidates.MAX_BUCKETS + 1
+
+
+def test_a_write_rewrites_one_small_bucket_whatever_the_number_of_cases() -> None:
+    """What fills the broker is the bytes written per new case: they must not grow."""
+
+    class Counting(candidates.DictStore):
+        written = 0
+
+        def put(self, key: str, value: bytes) -> None:
+            Counting.written += len(value)
+            super().put(key, value)
+
+    store = Counting()
+    shelf = candidates.Shelf(store)
+    k = candidates.key("cell", "C0102")
+    per_case = []
+    for i in range(candidates.MAX_REFS * 2):
+        before = Counting.written
+        shelf.add(k, ref(i))
+        per_case.append(Counting.written - before)
+    one_bucket = max(len(v) for kk, v in store.data.items() if "#" in kk)
+    assert max(per_case) <= one_bucket + 16  # a bucket, and a head now and then
+    early, late = per_case[: candidates.BUCKET_REFS * 4], per_case[-candidates.BUCKET_REFS * 4 :]
+    assert sum(late) <= sum(early) * 1.1
+
+
+def test_the_worst_bucket_is_far_below_the_message_limit() -> None:
     worst = [
-        r.model_copy(
+        ref(i).model_copy(
             update={
                 "text": "井" * candidates.TEXT_CHARS,
                 "source_ids": tuple(f"{i:036d}" for i in range(candidates.MAX_SOURCE_IDS)),
@@ -94,20 +130,50 @@ def test_a_key_never_holds_more_than_the_cap_and_keeps_the_newest() -> None:
                 "grid": "nanhui_xincheng-123",
             }
         )
-        for r in refs
+        for i in range(candidates.BUCKET_REFS)
     ]
-    stored = json.dumps(candidates.RefList.dump_python(worst, mode="json"))  # as faust does
-    assert len(stored.encode()) < 100_000
-    assert all(len(r.text) <= candidates.TEXT_CHARS for r in refs)
+    stored = candidates.Bucket.dump_json(worst)
+    assert len(stored) < 10_000
+    assert candidates.Bucket.validate_json(stored) == worst
 
 
 def test_upsert_replaces_the_same_case_and_keeps_its_known_sources() -> None:
-    s = source("s1")
-    ref = CandidateRef.of("C1", s, classification())
-    refs = candidates.upsert([], ref.with_source("s2"), T0)
-    again = candidates.upsert(refs, ref, T0)
-    assert len(again) == 1
-    assert set(again[0].source_ids) == {"s1", "s2"}
+    shelf = candidates.Shelf(candidates.DictStore())
+    k = candidates.key("cell", "C0102")
+    first = ref(1)
+    shelf.add(k, first.with_source("s2"))
+    shelf.add(k, first)
+    found = shelf.read(k, T0)
+    assert len(found) == 1
+    assert set(found[0].ref.source_ids) == {"s1", "s2"}
+
+
+def test_a_withdrawn_case_is_gone_from_every_bucket() -> None:
+    shelf = candidates.Shelf(candidates.DictStore())
+    k = candidates.key("cell", "C0102")
+    shelf.add(k, ref(0))
+    for i in range(1, candidates.BUCKET_REFS * 3):
+        shelf.add(k, ref(i))
+    shelf.add(k, ref(0))  # upserted again after its bucket was rolled past: a second copy
+    now = T0 + timedelta(hours=1)
+    assert [f.ref.case_id for f in shelf.read(k, now)].count("C0") == 1
+    shelf.remove(k, "C0")
+    ids = [f.ref.case_id for f in shelf.read(k, now)]
+    assert "C0" not in ids and len(ids) == candidates.BUCKET_REFS * 3 - 1
+
+
+def test_reading_stops_at_buckets_older_than_the_longest_window() -> None:
+    shelf = candidates.Shelf(candidates.DictStore())
+    k = candidates.key("cell", "C0102")
+    for i in range(candidates.BUCKET_REFS * 2):
+        shelf.add(k, ref(i))
+    later = T0 + timedelta(hours=candidates.MAX_WINDOW_H + 1)
+    assert shelf.read(k, later) == []
+    fresh = CandidateRef.of(
+        "NEW", source("sn", minutes=int(candidates.MAX_WINDOW_H * 60)), classification()
+    )
+    shelf.add(k, fresh)
+    assert [f.ref.case_id for f in shelf.read(k, later)] == ["NEW"]
 
 
 def test_closed_merged_or_rejected_cases_are_not_candidates() -> None:
@@ -152,24 +218,22 @@ def test_splitting_off_the_first_source_moves_the_ref() -> None:
 def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
     cl = classification()
     first = source("a")
-    index: dict[str, list[CandidateRef]] = {}
+    shelf = candidates.Shelf(candidates.DictStore())
     ref = CandidateRef.of("CASE-A", first, cl)
     for u in candidates.changes(None, ref, T0):
-        k = candidates.key(u.cell, ref.category)
-        index[k] = candidates.upsert(index.get(k, []), ref, T0)
+        shelf.add(candidates.key(u.cell, ref.category), ref)
     for u in candidates.changes(ref, None, T0):  # the case closes
-        k = candidates.key(u.cell, u.category or "")
-        index[k] = candidates.remove(index.get(k, []), u.case_id or "")
+        shelf.remove(candidates.key(u.cell, u.category or ""), u.case_id or "")
     later = [source(f"b{i}", minutes=60 + i) for i in range(3)]
     home = candidates.key(candidates.cell_of(later[0].location), cl.category)
-    assert index[home] == []
+    assert shelf.read(home, later[0].occurred_at) == []
     owners = []
     for s in later:
-        refs = index.get(home, [])
-        match = dedup.find_match(s, cl, refs, TAX)
+        found = shelf.read(home, s.occurred_at)
+        match = dedup.find_match(s, cl, (f.ref for f in found), TAX)
         if match is None:
             new = CandidateRef.of(s.source_id, s, cl)
-            index[home] = candidates.upsert(refs, new, s.occurred_at)
+            shelf.add(home, new)
             owners.append(new.case_id)
         else:
             owners.append(match.case_id)

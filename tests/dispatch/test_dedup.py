@@ -103,9 +103,11 @@ def test_redelivered_source_finds_its_own_case() -> None:
 def test_prune_forgets_cases_older_than_any_window() -> None:
     (item,) = scenario(report("a", "井盖碎了"))
     ref = dedup.OpenCaseRef.of("CASE1", *item)
+    shelf = candidates.Shelf(candidates.DictStore())
+    shelf.add("k", ref)
     now = ref.opened_at + timedelta(hours=candidates.MAX_WINDOW_H + 1)
-    assert candidates.prune([ref], now) == []
-    assert candidates.prune([ref], now - timedelta(hours=2)) == [ref]
+    assert shelf.read("k", now) == []
+    assert [f.ref for f in shelf.read("k", now - timedelta(hours=2))] == [ref]
 
 
 def test_merge_quality_on_the_labelled_scenarios() -> None:

@@ -1,0 +1,204 @@
+"""The router on real citizen messages: zero-shot, and trained on a city's own history.
+
+For every CSV (``id,text,label``) in the real folder (``--real``, default
+``CITYOPS_ROUTER_REAL_DEV`` or ``../shared/data/real_dev``):
+
+(a) **zero-shot**: the model (``--model``, default the shipped one) routes every message;
+    its department is mapped onto the set's labels by ``data/router/real/topics.yaml``
+    (fixed before any prediction was seen). Topic-level accuracy, and the precision and
+    coverage of auto-dispatch at the model's own threshold, on the whole set and on each of
+    the two halves of :mod:`services.classifier.real_text` (the calibration half may have
+    chosen the model's threshold; the report half never did). A precision–coverage curve
+    and a reliability diagram (PNG) per set.
+(b) **bring your own history**: ``cityops router train --cv K`` (the router's
+    ``training.cross_validate``) against the plain baseline of ``router_vs_baseline.py``
+    (char 1–2-gram TF-IDF + balanced LinearSVC) on the same folds: macro-F1 per fold.
+
+The folder is not part of the repository; without it the script says so and exits 0.
+
+    .venv/bin/python bench/router_real.py
+    .venv/bin/python bench/router_real.py --skip-cv        # zero-shot only (seconds)
+
+Results: ``bench/results/router_real.json`` and ``.md``, PNGs beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere in the checkout
+
+from bench.router_vs_baseline import fit_baseline, fit_router  # noqa: E402
+from cityops import taxonomy  # noqa: E402
+from services.classifier.model.predictor import Predictor  # noqa: E402
+from services.classifier.model.training import cross_validate  # noqa: E402
+from services.classifier.real_text import (  # noqa: E402
+    RealSet,
+    ZeroShot,
+    curve,
+    real_dir,
+    real_sets,
+    reliability,
+    topic_map,
+    zero_shot,
+)
+
+METRICS = ("accuracy", "macro_f1")
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def measure_zero_shot(predictor: Predictor, real: RealSet, topics: dict[str, str]) -> ZeroShot:
+    return zero_shot(predictor.decide(real.data.texts), real.data.labels, topics)
+
+
+def zero_shot_rows(predictor: Predictor, real: RealSet, topics: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in ("all", "calibration", "report"):
+        subset = real if part == "all" else real.half(part)
+        outcome = measure_zero_shot(predictor, subset, topics)
+        out[part] = {
+            "rows": len(subset.data),
+            "topic_accuracy": round(outcome.accuracy(), 4),
+            "auto_dispatch": outcome.at(predictor.threshold),
+        }
+        if part == "all":
+            out["curve"] = curve(outcome)
+            out["reliability"] = reliability(outcome)
+    return out
+
+
+def byo_history(real: RealSet, k: int, seed: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    router = cross_validate(real.data, k, seed, _quiet, fit=fit_router(seed))
+    baseline = cross_validate(real.data, k, seed, _quiet, fit=fit_baseline)
+    gain = [
+        round(r["macro_f1"] - b["macro_f1"], 4)
+        for r, b in zip(router["folds"], baseline["folds"], strict=True)
+    ]
+    return {
+        "k": k,
+        "router": router,
+        "baseline": baseline,
+        "macro_f1_gain_per_fold": gain,
+        "macro_f1_gain": round(router["mean"]["macro_f1"] - baseline["mean"]["macro_f1"], 4),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def plot(name: str, result: dict[str, Any], out_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    points = result["curve"]
+    left.plot([p["coverage"] for p in points], [p["precision"] for p in points], marker=".")
+    shipped = result["all"]["auto_dispatch"]
+    left.scatter([shipped["coverage"]], [shipped["precision"]], color="red", zorder=3)
+    left.annotate(f"threshold {shipped['threshold']}", (shipped["coverage"], shipped["precision"]))
+    left.axhline(0.9, color="grey", linestyle="--", linewidth=0.8)
+    left.axvline(0.4, color="grey", linestyle="--", linewidth=0.8)
+    left.set(xlabel="coverage (share auto-dispatched)", ylabel="topic-level precision")
+    left.set(title=f"{name}: precision against coverage", xlim=(0, 1), ylim=(0, 1.02))
+    bins = result["reliability"]
+    right.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=0.8)
+    right.bar(
+        [(b["low"] + b["high"]) / 2 for b in bins],
+        [b["accuracy"] for b in bins],
+        width=0.09,
+        alpha=0.6,
+        label="share right (topic level)",
+    )
+    right.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o")
+    for b in bins:
+        right.annotate(str(b["count"]), ((b["low"] + b["high"]) / 2, b["accuracy"] + 0.02))
+    right.set(xlabel="router confidence", ylabel="share right", xlim=(0, 1), ylim=(0, 1.05))
+    right.set(title=f"{name}: reliability (counts above bars)")
+    fig.tight_layout()
+    path = out_dir / f"router_real_{name}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [str(path)]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"# router_real ({result['model_version']}, threshold {result['threshold']})",
+        "",
+        "| set | part | rows | topic acc | auto precision | auto coverage |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in result["sets"].items():
+        for part in ("all", "calibration", "report"):
+            z = r["zero_shot"][part]
+            a = z["auto_dispatch"]
+            lines.append(
+                f"| {name} | {part} | {z['rows']} | {z['topic_accuracy']:.4f} | "
+                f"{a['precision']:.4f} | {a['coverage']:.4f} |"
+            )
+    lines += [
+        "",
+        "| set | router CV macro-F1 | baseline | gain | gain per fold |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in result["sets"].items():
+        byo = r.get("byo")
+        if byo:
+            lines.append(
+                f"| {name} | {byo['router']['mean']['macro_f1']:.4f} | "
+                f"{byo['baseline']['mean']['macro_f1']:.4f} | {byo['macro_f1_gain']:+.4f} | "
+                + ", ".join(f"{g:+.4f}" for g in byo["macro_f1_gain_per_fold"])
+                + " |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", type=Path, help="folder of real CSVs (id,text,label)")
+    parser.add_argument("--model", type=Path, help="model directory (default: the shipped one)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-cv", action="store_true", help="zero-shot only")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args(argv)
+    sets = real_sets(args.real)
+    if not sets:
+        print(f"router_real: no real sets in {args.real or real_dir()}; nothing to measure")
+        return 0
+    predictor = Predictor.load(args.model, taxonomy.load())
+    topics = topic_map()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "model_version": predictor.version,
+        "threshold": predictor.threshold,
+        "topics_file": "data/router/real/topics.yaml",
+        "sets": {},
+    }
+    for real in sets:
+        entry: dict[str, Any] = {"zero_shot": zero_shot_rows(predictor, real, topics)}
+        entry["plots"] = plot(real.name, entry["zero_shot"], args.out_dir)
+        if not args.skip_cv:
+            entry["byo"] = byo_history(real, args.folds, args.seed)
+        result["sets"][real.name] = entry
+    (args.out_dir / "router_real.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    text = markdown(result)
+    (args.out_dir / "router_real.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Measuring the router on real citizen messages that are not in this repository.
+
+A real set is a CSV (``id,text,label``) whose labels are a platform's own fields (领域),
+not our departments. ``data/router/real/topics.yaml`` maps each department onto one of
+those labels; it was fixed before any prediction was seen and is never tuned.
+
+The set is split in two by a hash of each message's id: the **calibration** half may choose
+settings (a threshold, a familiarity floor), the **report** half gives the figures quoted.
+The folder is optional (``CITYOPS_ROUTER_REAL_DEV``, default ``../shared/data/real_dev``
+beside the checkout): :func:`real_sets` returns nothing when it is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from services.classifier.model.threshold import at_threshold
+from services.classifier.model.training import Dataset, read_csv
+from services.classifier.routing import Decision
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPICS_FILE = ROOT / "data" / "router" / "real" / "topics.yaml"
+DEFAULT_DIR = ROOT.parent / "shared" / "data" / "real_dev"
+
+
+@dataclass(frozen=True)
+class RealSet:
+    name: str
+    ids: list[str]
+    data: Dataset
+
+    def half(self, part: str) -> RealSet:
+        """``calibration`` or ``report``: two disjoint halves, stable under reordering."""
+        keep = [i for i, key in enumerate(self.ids) if split_of(key) == part]
+        return RealSet(f"{self.name}:{part}", [self.ids[i] for i in keep], self.data.subset(keep))
+
+
+def split_of(key: str) -> str:
+    return "calibration" if hashlib.sha256(key.encode()).digest()[0] % 2 == 0 else "report"
+
+
+def real_dir() -> Path:
+    return Path(os.environ.get("CITYOPS_ROUTER_REAL_DEV", str(DEFAULT_DIR)))
+
+
+def real_sets(directory: Path | None = None) -> list[RealSet]:
+    """Every ``*.csv`` of the real folder; [] when the folder is absent."""
+    folder = directory or real_dir()
+    if not folder.is_dir():
+        return []
+    return [_read(path) for path in sorted(folder.glob("*.csv"))]
+
+
+def _read(path: Path) -> RealSet:
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        ids = [row.get("id") or str(n) for n, row in enumerate(csv.DictReader(handle)) if _ok(row)]
+    return RealSet(path.stem, ids, read_csv([path], "text", "label"))
+
+
+def _ok(row: dict[str, str]) -> bool:
+    return bool((row.get("text") or "").strip() and (row.get("label") or "").strip())
+
+
+def topic_map(path: Path = TOPICS_FILE) -> dict[str, str]:
+    """Department code → real label, as fixed in ``topics.yaml``."""
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in loaded["labels"].items()}
+
+
+@dataclass(frozen=True)
+class ZeroShot:
+    """Topic-level outcome of the router's decisions on one real set."""
+
+    confidence: list[float]
+    correct: list[bool]
+
+    def accuracy(self) -> float:
+        return sum(self.correct) / len(self.correct) if self.correct else 0.0
+
+    def at(self, threshold: float) -> dict[str, float]:
+        point = at_threshold(self.confidence, self.correct, threshold)
+        return {
+            "threshold": round(threshold, 4),
+            "precision": round(point.precision, 4),
+            "coverage": round(point.coverage, 4),
+        }
+
+
+def zero_shot(
+    decisions: Sequence[Decision], labels: Sequence[str], topics: dict[str, str]
+) -> ZeroShot:
+    correct = [topics.get(d.department) == y for d, y in zip(decisions, labels, strict=True)]
+    return ZeroShot([d.confidence for d in decisions], correct)
+
+
+def curve(outcome: ZeroShot, points: int = 50) -> list[dict[str, float]]:
+    """Precision and coverage when auto-dispatching the most confident 1/points, 2/points…"""
+    ranked = sorted(outcome.confidence, reverse=True)
+    out = []
+    for k in range(1, points + 1):
+        cut = ranked[max(0, round(k * len(ranked) / points) - 1)]
+        out.append(outcome.at(cut))
+    return out
+
+
+def reliability(outcome: ZeroShot, bins: int = 10) -> list[dict[str, float]]:
+    """Mean confidence against the share right, per equal-width confidence bin."""
+    rows = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (c, ok)
+            for c, ok in zip(outcome.confidence, outcome.correct, strict=True)
+            if low <= c < high or (b == bins - 1 and c == 1.0)
+        ]
+        if inside:
+            rows.append(
+                {
+                    "low": low,
+                    "high": high,
+                    "count": len(inside),
+                    "confidence": round(sum(c for c, _ in inside) / len(inside), 4),
+                    "accuracy": round(sum(ok for _, ok in inside) / len(inside), 4),
+                }
+            )
+    return rows

@@ -150,6 +150,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         models_dir=Path(args.models_dir),
         seed=args.seed,
         progress=_progress,
+        real_dir=Path(args.real) if args.real else None,
     )
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -282,6 +283,12 @@ def register(sub: Any) -> None:
     retrain.add_argument("--holdout", default="data/router/test")
     retrain.add_argument("--models-dir", default=str(Path(__file__).parent / "models"))
     retrain.add_argument("--seed", type=int, default=0)
+    retrain.add_argument(
+        "--real",
+        help="folder of real messages (id,text,label) that calibrate the threshold and must "
+        "not get worse (default: CITYOPS_ROUTER_REAL_DEV or ../shared/data/real_dev; "
+        "skipped when absent)",
+    )
     retrain.set_defaults(func=_user_errors(cmd_retrain))
 
     corpus = rsub.add_parser(

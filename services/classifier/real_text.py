@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from services.classifier.model.calibration import RealCheck
+from services.classifier.model.predictor import Predictor
 from services.classifier.model.threshold import at_threshold
 from services.classifier.model.training import Dataset, read_csv
 from services.classifier.routing import Decision
@@ -133,3 +135,32 @@ def reliability(outcome: ZeroShot, bins: int = 10) -> list[dict[str, float]]:
                 }
             )
     return rows
+
+
+def calibration_check(sets: Sequence[RealSet], topics: dict[str, str]) -> RealCheck | None:
+    """The calibration halves of ``sets`` as one :class:`RealCheck`; None without sets."""
+    if not sets:
+        return None
+    halves = [real.half("calibration") for real in sets]
+    return RealCheck(
+        "+".join(h.name for h in halves),
+        [t for h in halves for t in h.data.texts],
+        [y for h in halves for y in h.data.labels],
+        topics,
+    )
+
+
+def report_measure(
+    predictor: Predictor, sets: Sequence[RealSet], topics: dict[str, str]
+) -> dict[str, Any]:
+    """Topic accuracy and auto-dispatch on the report halves (never used to choose)."""
+    out: dict[str, Any] = {}
+    for real in sets:
+        half = real.half("report")
+        outcome = zero_shot(predictor.decide(half.data.texts), half.data.labels, topics)
+        out[half.name] = {
+            "rows": len(half.data),
+            "topic_accuracy": round(outcome.accuracy(), 4),
+            "auto_dispatch": outcome.at(predictor.threshold),
+        }
+    return out

@@ -18,7 +18,7 @@ import joblib
 
 MODEL_FILE, MANIFEST_FILE = "model.joblib", "manifest.json"
 # Bump when the model code changes what a trained artifact means (features, calibration).
-MODEL_FORMAT = "2"
+MODEL_FORMAT = "3"
 
 
 class ArtifactError(RuntimeError):
@@ -38,6 +38,10 @@ class Manifest:
     sklearn: str
     taxonomy_version: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    # min(1, familiarity / floor) scales the probabilities (model/familiarity.py); 0 = off
+    familiarity_floor: float = 0.0
+    # where the threshold and the floor came from (model/calibration.py)
+    calibration: dict[str, Any] = field(default_factory=dict)
 
 
 def data_hash(texts: Sequence[str], labels: Sequence[str]) -> str:

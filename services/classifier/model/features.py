@@ -29,12 +29,29 @@ def normalise(text: str) -> str:
     return _DIGITS.sub("0", _NOISE.sub(" ", text)).strip()
 
 
-def build_features(min_df: int = 1) -> TfidfVectorizer:
+# A salutation that opens a letter to officials (尊敬的领导您好, 书记好, 各位领导：…): it
+# names no problem, and long letters to a message board often start with one.
+_GREETING = re.compile(
+    r"^(尊敬的)?(各位)?(领导|书记|市长|区长|县长|镇长|主任|局长|同志|工作人员|相关部门)?们?"
+    r"(您好|你好|你们好|好)[,，:：!！。 ]*"
+)
+_LEAD_END = re.compile(r"[ ,，。!！?？;；]")
+
+
+def normalise_lead(text: str) -> str:
+    """:func:`normalise`, without an opening salutation, and with the lead (the title or
+    first clause, which usually names the problem) written twice so it weighs more."""
+    body = _GREETING.sub("", normalise(text))
+    lead = _LEAD_END.split(body, maxsplit=1)[0]
+    return f"{lead} {body}" if lead and lead != body else body
+
+
+def build_features(min_df: int = 1, lead: bool = False) -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer="char",
         ngram_range=(1, 2),
         sublinear_tf=True,
         min_df=min_df,
-        preprocessor=normalise,
+        preprocessor=normalise_lead if lead else normalise,
         dtype=np.float32,
     )

@@ -10,27 +10,48 @@ probabilities, and the taxonomy's own words as prior examples.
   fitted on cross-validated decision values of the real examples only. A single parameter
   cannot overfit ten examples a class the way one sigmoid per class can, and it keeps the
   SVM's ranking, so the most probable class is the SVM's own choice.
+- **Family.** A custom model (a city's own history) chooses its regularisation and whether
+  to weigh the message's lead by inner cross-validation on its own training data
+  (:func:`select`): nested inside any outer CV, never tuned on the data it is scored on.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from cityops import taxonomy
-from services.classifier.model.features import build_features
+from services.classifier.model.familiarity import familiarity
+from services.classifier.model.features import build_features, normalise_lead
 
 Ranked = list[tuple[str, float]]
 SVM_C = 1.0
 CALIBRATION_FOLDS = 3
+
+
+@dataclass(frozen=True)
+class Family:
+    """The settings a custom model chooses by inner cross-validation (:func:`select`)."""
+
+    c: float = SVM_C
+    lead: bool = False
+
+
+# Custom labels (a city's own history, no taxonomy prior) choose among these by 3-fold
+# macro-F1 on the training data alone; taxonomy models keep the default. Smaller C suits
+# long, noisy messages (bench/README.md, router_real.py).
+CANDIDATES = [Family(c, lead) for c in (0.1, 0.3, 1.0) for lead in (False, True)]
+SELECT_FOLDS, SELECT_MIN_ROWS = 3, 100
 
 
 class ScaledSVC(LinearSVC):
@@ -88,9 +109,13 @@ class RouterModel:
             pipeline = Pipeline([("features", build_features()), ("clf", clf)])
             pipeline.fit(texts + extra[0], labels + extra[1])
             return cls(pipeline)
-        pipeline = _svm_pipeline(texts + extra[0], labels + extra[1], seed)
+        family = Family()
+        if not extra[0] and rarest >= SELECT_FOLDS and len(texts) >= SELECT_MIN_ROWS:
+            family = select(texts, labels, seed)
+        pipeline = _svm_pipeline(texts + extra[0], labels + extra[1], seed, family)
         svm = pipeline.named_steps["clf"]
-        svm.temperature_ = _temperature(texts, labels, extra, min(CALIBRATION_FOLDS, rarest), seed)
+        k = min(CALIBRATION_FOLDS, rarest)
+        svm.temperature_ = _temperature(texts, labels, extra, k, seed, family)
         svm.coef_ = svm.coef_.astype(np.float32)  # half the artifact, the same decisions to 1e-6
         return cls(pipeline)
 
@@ -106,17 +131,53 @@ class RouterModel:
             [(labels[j], float(row[j])) for j in idx] for row, idx in zip(proba, order, strict=True)
         ]
 
+    @property
+    def family(self) -> dict[str, object]:
+        features, clf = self.pipeline.named_steps["features"], self.pipeline.named_steps["clf"]
+        return {"C": getattr(clf, "C", None), "lead": features.preprocessor is normalise_lead}
+
+    def familiarity(self, texts: Sequence[str]) -> np.ndarray:
+        """Share of each text's character bigrams the model saw in training (familiarity.py)."""
+        return familiarity(self.pipeline.named_steps["features"], list(texts))
+
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [ranked[0][0] for ranked in self.rank(texts, k=1)]
 
 
-def _svm_pipeline(texts: list[str], labels: list[str], seed: int) -> Pipeline:
-    svm = ScaledSVC(C=SVM_C, class_weight="balanced", random_state=seed)
-    return Pipeline([("features", build_features()), ("clf", svm)]).fit(texts, labels)
+def select(texts: list[str], labels: list[str], seed: int) -> Family:
+    """The candidate with the best mean macro-F1 over inner folds of ``texts`` (ties: the
+    earlier, i.e. the more regularised)."""
+    splitter = StratifiedKFold(n_splits=SELECT_FOLDS, shuffle=True, random_state=seed)
+    splits = list(splitter.split(texts, labels))
+    best, best_score = CANDIDATES[0], -1.0
+    for family in CANDIDATES:
+        score = 0.0
+        for train_idx, test_idx in splits:
+            part = _svm_pipeline(
+                [texts[i] for i in train_idx], [labels[i] for i in train_idx], seed, family
+            )
+            predicted = part.predict([texts[i] for i in test_idx])
+            score += f1_score([labels[i] for i in test_idx], predicted, average="macro")
+        if score > best_score + 1e-9:
+            best, best_score = family, score
+    return best
+
+
+def _svm_pipeline(
+    texts: list[str], labels: list[str], seed: int, family: Family = Family()
+) -> Pipeline:
+    svm = ScaledSVC(C=family.c, class_weight="balanced", random_state=seed)
+    features = build_features(lead=family.lead)
+    return Pipeline([("features", features), ("clf", svm)]).fit(texts, labels)
 
 
 def _temperature(
-    texts: list[str], labels: list[str], prior: tuple[list[str], list[str]], k: int, seed: int
+    texts: list[str],
+    labels: list[str],
+    prior: tuple[list[str], list[str]],
+    k: int,
+    seed: int,
+    family: Family,
 ) -> float:
     """The temperature that minimises the log-loss of out-of-fold decision values."""
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -127,6 +188,7 @@ def _temperature(
             [texts[i] for i in train_idx] + prior[0],
             [labels[i] for i in train_idx] + prior[1],
             seed,
+            family,
         )
         features, svm = part.named_steps["features"], part.named_steps["clf"]
         logits.append(svm.logits(features.transform([texts[i] for i in test_idx])))

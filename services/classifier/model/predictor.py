@@ -8,6 +8,7 @@ from pathlib import Path
 from cityops.taxonomy import Taxonomy
 from services.classifier.model import artifact
 from services.classifier.model.artifact import ArtifactError, Manifest
+from services.classifier.model.familiarity import gate
 from services.classifier.model.model import RouterModel
 from services.classifier.routing import Decision, Ranked, apply_hint, decide
 
@@ -49,14 +50,21 @@ class Predictor:
         return self.manifest.threshold
 
     def rank(self, text: str) -> Ranked:
-        return self.model.rank([text])[0]
+        return self.rank_many([text])[0]
 
     def rank_many(self, texts: Sequence[str]) -> list[Ranked]:
-        return self.model.rank(texts) if texts else []
+        """Ranked classes, scaled down for text unlike the training data (familiarity.py)."""
+        if not texts:
+            return []
+        ranked, floor = self.model.rank(texts), self.manifest.familiarity_floor
+        if floor <= 0:
+            return ranked
+        familiar = self.model.familiarity(texts)
+        return [gate(r, float(f), floor) for r, f in zip(ranked, familiar, strict=True)]
 
     def decide(
         self, texts: Sequence[str], hints: Sequence[str | None] | None = None
     ) -> list[Decision]:
-        ranked = self.model.rank(texts)
+        ranked = self.rank_many(texts)
         hints = hints or [None] * len(texts)
         return [decide(apply_hint(r, h), self.mapping) for r, h in zip(ranked, hints, strict=True)]

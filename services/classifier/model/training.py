@@ -17,10 +17,12 @@ import sklearn
 from sklearn.model_selection import StratifiedKFold
 
 from cityops.taxonomy import Taxonomy
+from services.classifier.model import calibration
 from services.classifier.model.artifact import Manifest, data_hash
+from services.classifier.model.calibration import RealCheck
 from services.classifier.model.metrics import scores
 from services.classifier.model.model import RouterModel
-from services.classifier.model.threshold import choose
+from services.classifier.model.threshold import Scored
 from services.classifier.routing import Ranked, decide
 
 Progress = Callable[[str], None]
@@ -99,15 +101,20 @@ def cross_validate(
     return {"folds": results, "mean": mean}
 
 
-def out_of_fold(data: Dataset, k: int, seed: int, progress: Progress) -> list[Ranked]:
+def out_of_fold(
+    data: Dataset, k: int, seed: int, progress: Progress
+) -> tuple[list[Ranked], list[float]]:
+    """Each text ranked, and its familiarity measured, by a model that never saw it."""
     ranked: list[Ranked] = [[] for _ in range(len(data))]
+    familiar = [1.0] * len(data)
     for i, (train_idx, test_idx) in enumerate(folds(data, k, seed), start=1):
         progress(f"calibration fold {i}/{k}")
         part = data.subset(train_idx)
         model = RouterModel.fit(part.texts, part.labels, seed)
-        for j, r in zip(test_idx, model.rank([data.texts[t] for t in test_idx]), strict=True):
-            ranked[j] = r
-    return ranked
+        texts = [data.texts[t] for t in test_idx]
+        for j, r, f in zip(test_idx, model.rank(texts), model.familiarity(texts), strict=True):
+            ranked[j], familiar[j] = r, float(f)
+    return ranked, familiar
 
 
 def train(
@@ -117,20 +124,27 @@ def train(
     seed: int,
     progress: Progress,
     target: float = TARGET_PRECISION,
+    real: RealCheck | None = None,
 ) -> tuple[RouterModel, Manifest]:
+    """Train on ``data``. ``real`` (taxonomy models only) calibrates the threshold and the
+    familiarity floor on real messages too; the weights never see them."""
     kind, mapping = label_map(data.labels, taxonomy)
     k = max(2, min(5, min(Counter(data.labels).values())))
-    oof = out_of_fold(data, k, seed, progress)
+    oof, familiar = out_of_fold(data, k, seed, progress)
     decisions = [decide(r, mapping) for r in oof]
     truth = [mapping[label] for label in data.labels]
     correct = [d.department == t for d, t in zip(decisions, truth, strict=True)]
-    operating = choose([d.confidence for d in decisions], correct, target)
-    progress(
-        f"threshold {operating.threshold:.3f}: out-of-fold precision "
-        f"{operating.precision:.3f}, coverage {operating.coverage:.3f}"
-    )
+    written = Scored([d.confidence for d in decisions], familiar, correct)
     progress(f"training the final model on {len(data)} examples")
     model = RouterModel.fit(data.texts, data.labels, seed)
+    if real is not None and kind == "taxonomy":
+        chosen = calibration.with_real(model, mapping, written, real, target)
+    else:
+        chosen = calibration.written_only(written, target)
+    progress(
+        f"threshold {chosen.threshold:.3f}, familiarity floor {chosen.floor:.3f}: out-of-fold "
+        f"precision {chosen.written_precision:.3f}, coverage {chosen.written_coverage:.3f}"
+    )
     manifest = Manifest(
         version=version,
         label_kind=kind,  # type: ignore[arg-type]
@@ -138,16 +152,19 @@ def train(
         data_sha256=data_hash(data.texts, data.labels),
         train_rows=len(data),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        threshold=round(operating.threshold, 4),
+        threshold=round(chosen.threshold, 4),
         threshold_target=target,
         sklearn=sklearn.__version__,
         taxonomy_version=taxonomy.version if kind == "taxonomy" else None,
         metrics={
             "out_of_fold": {
                 **scores(truth, [d.department for d in decisions]),
-                "auto_precision": round(operating.precision, 4),
-                "auto_coverage": round(operating.coverage, 4),
-            }
+                "auto_precision": round(chosen.written_precision, 4),
+                "auto_coverage": round(chosen.written_coverage, 4),
+            },
+            "family": model.family,
         },
+        familiarity_floor=round(chosen.floor, 4),
+        calibration=chosen.provenance,
     )
     return model, manifest

@@ -89,11 +89,17 @@ class ZeroShot:
         return sum(self.correct) / len(self.correct) if self.correct else 0.0
 
     def at(self, threshold: float) -> dict[str, float]:
+        """Precision and coverage of auto-dispatch, and ``misrouted``: the share of all
+        messages dispatched by themselves to the wrong place (what costs a 退单)."""
         point = at_threshold(self.confidence, self.correct, threshold)
+        wrong = sum(
+            not ok for c, ok in zip(self.confidence, self.correct, strict=True) if c >= threshold
+        )
         return {
             "threshold": round(threshold, 4),
             "precision": round(point.precision, 4),
             "coverage": round(point.coverage, 4),
+            "misrouted": round(wrong / len(self.correct), 4) if self.correct else 0.0,
         }
 
 

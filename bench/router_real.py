@@ -34,10 +34,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere in the checkout
 
-from bench.router_vs_baseline import fit_baseline, fit_router  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.router_vs_baseline import baseline_pipeline, fit_baseline, fit_router  # noqa: E402
 from cityops import taxonomy  # noqa: E402
+from services.classifier.model.metrics import text_profile  # noqa: E402
 from services.classifier.model.predictor import Predictor  # noqa: E402
-from services.classifier.model.training import cross_validate  # noqa: E402
+from services.classifier.model.training import cross_validate, folds, read_csv  # noqa: E402
 from services.classifier.real_text import (  # noqa: E402
     RealSet,
     ZeroShot,
@@ -50,6 +53,7 @@ from services.classifier.real_text import (  # noqa: E402
 )
 
 METRICS = ("accuracy", "macro_f1")
+COVERAGES = (0.1, 0.2, 0.4, 0.6)
 
 
 def _quiet(_: str) -> None:
@@ -94,6 +98,39 @@ def byo_history(real: RealSet, k: int, seed: int) -> dict[str, Any]:
     }
 
 
+def ceiling(real: RealSet, k: int, seed: int) -> dict[str, Any]:
+    """The plain baseline trained on the set itself (k-fold, out of fold), ranked by its
+    margin: what a model that has seen this platform's labels reaches. Not zero-shot; a
+    reference for how far the labels allow auto-dispatch to go."""
+    texts, labels = np.array(real.data.texts, dtype=object), np.array(real.data.labels)
+    margin, right = np.zeros(len(labels)), np.zeros(len(labels), dtype=bool)
+    for train_idx, test_idx in folds(real.data, k, seed):
+        model = baseline_pipeline().fit(texts[train_idx], labels[train_idx])
+        decision = model.decision_function(texts[test_idx])
+        top = np.sort(decision, axis=1)
+        margin[test_idx] = top[:, -1] - top[:, -2]
+        right[test_idx] = model.classes_[decision.argmax(axis=1)] == labels[test_idx]
+    order = np.argsort(-margin, kind="stable")
+    at = {
+        f"{c:.1f}": round(float(right[order[: int(c * len(order))]].mean()), 4) for c in COVERAGES
+    }
+    return {"accuracy": round(float(right.mean()), 4), "precision_at_coverage": at}
+
+
+def profiles(real: RealSet) -> dict[str, Any]:
+    written = {
+        split: read_csv(
+            sorted((ROOT / "data" / "router" / split).glob("*.csv")), "text", "category"
+        )
+        for split in ("train", "test")
+    }
+    return {
+        "written_train": text_profile(written["train"].texts),
+        "written_test": text_profile(written["test"].texts),
+        real.name: text_profile(real.data.texts),
+    }
+
+
 def plot(name: str, result: dict[str, Any], out_dir: Path) -> list[str]:
     import matplotlib
 
@@ -135,8 +172,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# router_real ({result['model_version']}, threshold {result['threshold']})",
         "",
-        "| set | part | rows | topic acc | auto precision | auto coverage |",
-        "|---|---|---|---|---|---|",
+        "| set | part | rows | topic acc | auto precision | auto coverage | misrouted |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in result["sets"].items():
         for part in ("all", "calibration", "report"):
@@ -144,7 +181,7 @@ def markdown(result: dict[str, Any]) -> str:
             a = z["auto_dispatch"]
             lines.append(
                 f"| {name} | {part} | {z['rows']} | {z['topic_accuracy']:.4f} | "
-                f"{a['precision']:.4f} | {a['coverage']:.4f} |"
+                f"{a['precision']:.4f} | {a['coverage']:.4f} | {a['misrouted']:.4f} |"
             )
     lines += [
         "",
@@ -159,6 +196,22 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{byo['baseline']['mean']['macro_f1']:.4f} | {byo['macro_f1_gain']:+.4f} | "
                 + ", ".join(f"{g:+.4f}" for g in byo["macro_f1_gain_per_fold"])
                 + " |"
+            )
+    for name, r in result["sets"].items():
+        if "ceiling" in r:
+            c = r["ceiling"]
+            at = ", ".join(f"{k}: {v:.4f}" for k, v in c["precision_at_coverage"].items())
+            lines.append(
+                f"\n{name}, baseline trained on the set itself (out of fold): accuracy "
+                f"{c['accuracy']:.4f}; precision at coverage {at}"
+            )
+        lines += ["", "| texts | rows | length p10 / median / p90 | greeting | several issues |"]
+        lines.append("|---|---|---|---|---|")
+        for who, p in r["profiles"].items():
+            length = p["length"]
+            lines.append(
+                f"| {who} | {p['texts']} | {length['p10']} / {length['median']} / "
+                f"{length['p90']} | {p['greeting_share']:.3f} | {p['several_issues_share']:.3f} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -188,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     for real in sets:
         entry: dict[str, Any] = {"zero_shot": zero_shot_rows(predictor, real, topics)}
         entry["plots"] = plot(real.name, entry["zero_shot"], args.out_dir)
+        entry["profiles"] = profiles(real)
         if not args.skip_cv:
             entry["byo"] = byo_history(real, args.folds, args.seed)
+            entry["ceiling"] = ceiling(real, args.folds, args.seed)
         result["sets"][real.name] = entry
     (args.out_dir / "router_real.json").write_text(
         json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -54,4 +55,25 @@ def diversity(texts: Sequence[str]) -> dict[str, Any]:
             "mean": round(statistics.fmean(lengths), 1),
             "stdev": round(statistics.pstdev(lengths), 1),
         },
+    }
+
+
+# What real letters to a message board do that short written reports rarely do: open with a
+# salutation, and name several problems (numbered points, 一是/二是, 另外/此外/还有).
+_GREETING = re.compile(
+    r"(尊敬的|领导|书记|市长|区长|主任|局长|同志)[^，,。]{0,6}(您好|你好|好)|^(您好|你好)"
+)
+_SEVERAL = re.compile(
+    r"(^|[^0-9.])[1-9][、.．](?![0-9])|[一二三四五][是、]|另外|此外|还有|其次|同时"
+)
+
+
+def text_profile(texts: Sequence[str]) -> dict[str, Any]:
+    """Length spread, and the share of texts with a salutation or naming several problems."""
+    n = len(texts) or 1
+    return {
+        "texts": len(texts),
+        "length": diversity(texts)["length"] if texts else {},
+        "greeting_share": round(sum(bool(_GREETING.search(t[:30])) for t in texts) / n, 4),
+        "several_issues_share": round(sum(bool(_SEVERAL.search(t)) for t in texts) / n, 4),
     }

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from services.classifier.model.model import RouterModel
-from services.classifier.model.threshold import Scored, choose, choose_gate
+from services.classifier.model.threshold import REAL_MIN_COUNT, Scored, choose, choose_gate
 from services.classifier.routing import decide
 
 REAL_TARGET = 0.90
@@ -70,8 +70,9 @@ def with_real(
     floors += list(np.quantile(written.familiar, FLOOR_QUANTILES[:4]).round(4))
     gate = choose_gate(written, scored, floors, written_target, real_target)
     provenance = {
-        "threshold": "stricter of: written training corpus out of fold at the written target; "
-        f"real messages '{real.name}' at {real_target}",
+        "threshold": "strictest of: the written training corpus out of fold at the written "
+        f"target; the real messages '{real.name}' at {real_target}, judged from "
+        f"{REAL_MIN_COUNT} dispatched up (fewer may pass); the familiarity floor",
         "floor": f"chosen with the threshold on real messages '{real.name}'",
         "real_messages": len(real.texts),
         "real_texts_sha256": hashlib.sha256("\n".join(real.texts).encode()).hexdigest(),

@@ -35,9 +35,12 @@ def choose(
     pairs = sorted(zip(confidence, correct, strict=True), key=lambda p: -p[0])
     best = 1.0
     hits = 0
+    judged_from = min(min_count, len(pairs))
     for i, (c, ok) in enumerate(pairs, start=1):
         hits += ok
-        if i >= min(min_count, len(pairs)) and hits / i < target:
+        if i < judged_from:
+            continue  # too few to judge, and too few to be chosen
+        if hits / i < target:
             break
         best = c
     return at_threshold(confidence, correct, best)
@@ -94,12 +97,15 @@ REAL_MIN_COUNT = 20
 
 
 def _real_cut(gated: list[float], real: Scored, target: float) -> float:
-    """:func:`choose` on the real messages; when none can be dispatched at ``target``, the
-    lowest threshold that dispatches none (not 1.0, which would stop written ones too)."""
+    """:func:`choose` on the real messages, judged from ``REAL_MIN_COUNT`` up; when no
+    cut-off reaches ``target``, the lowest threshold that dispatches fewer than
+    ``REAL_MIN_COUNT`` of them (their precision would be noise; not 1.0, which would stop
+    the written ones too)."""
     chosen = choose(gated, real.correct, target, REAL_MIN_COUNT)
-    if chosen.coverage > 0 or not gated:
+    if chosen.coverage > 0 or len(gated) < REAL_MIN_COUNT:
         return chosen.threshold
-    return min(1.0, float(np.nextafter(max(gated), 2.0)))
+    kth = sorted(gated, reverse=True)[REAL_MIN_COUNT - 1]
+    return min(1.0, float(np.nextafter(kth, 2.0)))
 
 
 def _key(gate: Gate, real_rows: int, real_target: float) -> tuple[bool, float, float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.classifier.model.threshold import REAL_MIN_COUNT, Scored, choose, choose_gate
+from services.classifier.model.threshold import Scored, choose, choose_gate
 
 
 def test_min_count_does_not_judge_the_first_few_cut_offs() -> None:
@@ -33,4 +33,3 @@ def test_the_gate_takes_real_coverage_when_it_is_right_enough() -> None:
     gate = choose_gate(written, real, [0.0, 0.5, 0.7], 0.95, 0.9)
     assert gate.floor == 0.5
     assert gate.real.coverage == 0.6 and gate.real.precision == 1.0
-    assert 60 >= REAL_MIN_COUNT  # judged, not noise

@@ -143,6 +143,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     cases = raw_table(app, "cases", settings.topic_partitions)
     index = raw_table(app, "candidate_buckets", settings.topic_partitions)
     shelf = candidates.Shelf(TableStore(index))
+    geo = candidates.Places(taxonomy)
     deadlines = DeadlineIndex()
     notifier = Notifier(settings.supervisor_webhook_url)
     drill = FaultDrill(settings.dispatch_crash_after_table_write)
@@ -183,7 +184,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
 
     def route(raw: bytes) -> list[tuple[str, str, bytes]]:
         item = decode(CaseClassified, raw)
-        cell = candidates.cell_of(item.source.location)
+        cell = geo.cell_of(item.source.location, item.classification.category)
         update = CandidateUpdate(
             kind=UpdateKind.MATCH, cell=cell, at=item.classified_at, classified=item
         )
@@ -197,7 +198,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         item = update.classified
         assert item is not None
         source, cl = item.source, item.classification
-        found = candidates.read_keys(shelf, update.cell, cl.category, taxonomy, source.occurred_at)
+        found = candidates.read_keys(shelf, geo, update.cell, cl.category, source.occurred_at)
         best = dedup.find_match(source, cl, (f.ref for f in found), taxonomy)
         if best is None:
             command = open_command(item)
@@ -341,7 +342,10 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         if answer is not None:
             out.append(Outgoing.of(topics.cases_outcomes, command.case_id, answer))
         moves = candidates.changes(
-            candidates.ref_of_case(case), candidates.ref_of_case(decision.case), command.issued_at
+            candidates.ref_of_case(case),
+            candidates.ref_of_case(decision.case),
+            command.issued_at,
+            geo,
         )
         return out + [Outgoing.of(places_name, u.cell, u) for u in moves]
 

@@ -1,12 +1,13 @@
 """The duplicate-candidate index: which open cases a new source may join, kept by place.
 
-A source may only join a case within its class's merge radius (≤ 500 m in the taxonomy),
-or in the same unit grid when a sensor is involved. So the index is keyed by
-``(H3 cell, category)``: cells of resolution :data:`RESOLUTION` (about 1.4 km edges), and
-each open case is written into its own cell *and the ring of neighbours around it*, which
-covers at least ~1.2 km around any point of the centre cell. A new source then reads only
-the keys of its own cell (its class and the classes related to it): what it reads is
-bounded by what is near it, never by how many cases a town has open.
+A source may only join a case within its class's merge radius (≤ 500 m in the taxonomy).
+So the index is keyed by ``(H3 cell, category)``, with cells as fine as the class's merge
+family allows (:class:`Places`), and each open case is written into its own cell *and the
+ring of neighbours around it*, which covers the family's largest radius around any point of
+the centre cell. A new source then reads only the keys of its own cell (its class and the
+classes related to it): what it reads is bounded by what is near it, never by how many
+cases a town has open. (Sensor alarms also join on the same unit grid: the index finds
+such a case when it lies within that reach.)
 
 Each key keeps its refs in a chain of small buckets (:class:`Shelf`): a new ref rewrites one
 bucket of at most :data:`BUCKET_REFS` refs, never the key's whole list, so the bytes the
@@ -39,8 +40,11 @@ from cityops.contracts.states import TERMINAL
 from cityops.taxonomy import Taxonomy
 from services.dispatch.states import CaseRecord
 
-RESOLUTION = 7
 RING = 1
+# The finest H3 resolutions, and the distance the ring around a cell surely covers from any
+# point inside it (0.8 of the average edge; measured at Lingang's latitude: at least 0.88,
+# tests/dispatch/test_candidates.py checks the cover).
+REACH_M = {10: 0.8 * 75.86, 9: 0.8 * 200.79, 8: 0.8 * 531.41, 7: 0.8 * 1406.48}
 BUCKET_REFS = 8  # refs a bucket holds (the unit a write rewrites)
 MAX_BUCKETS = 32  # buckets a key keeps
 MAX_REFS = BUCKET_REFS * MAX_BUCKETS  # refs a key remembers: 256
@@ -49,23 +53,57 @@ MAX_SOURCE_IDS = 4  # the latest sources a ref remembers, to recognise a redeliv
 MAX_WINDOW_H = 168.0
 
 
-def cell_of(point: GeoPoint) -> str:
-    return str(h3.latlng_to_cell(point.lat, point.lon, RESOLUTION))
-
-
-def cover(point: GeoPoint) -> list[str]:
-    """The cells a case at ``point`` is written into: its own first, then the ring."""
-    home = cell_of(point)
-    return [home, *sorted(c for c in h3.grid_disk(home, RING) if c != home)]
-
-
 def key(cell: str, category: str) -> str:
     return f"{cell}/{category}"
 
 
-def keys_to_read(cell: str, category: str, taxonomy: Taxonomy) -> list[str]:
-    related = taxonomy.leaf(category).merge.related
-    return [key(cell, c) for c in dict.fromkeys((category, *related))]
+class Places:
+    """Which cells a class's candidates are kept in: the resolution of each merge family.
+
+    Classes that may merge with each other (the taxonomy's ``merge.related``, taken both
+    ways and transitively) form a family and share one resolution, so a new source reads all
+    its keys in one cell, on one partition. The resolution is the finest whose ring covers
+    the family's largest merge radius: 50 m classes use cells of ~76 m edges, 500 m ones
+    ~1.4 km. The finer the cells, the fewer cases share a key, and the fewer a crowded key
+    forgets (:data:`MAX_REFS`)."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self.taxonomy = taxonomy
+        family = {leaf.code: leaf.code for leaf in taxonomy.leaves}
+
+        def root(code: str) -> str:
+            while family[code] != code:
+                code = family[code]
+            return code
+
+        for leaf in taxonomy.leaves:
+            for other in leaf.merge.related:
+                family[root(other)] = root(leaf.code)
+        radius: dict[str, float] = {}
+        for leaf in taxonomy.leaves:
+            r = root(leaf.code)
+            radius[r] = max(radius.get(r, 0.0), leaf.merge.radius_m)
+        finest = {
+            r: next((res for res, m in REACH_M.items() if m >= v), None) for r, v in radius.items()
+        }
+        too_wide = sorted(r for r, res in finest.items() if res is None)
+        if too_wide:
+            raise ValueError(f"merge radius wider than {max(REACH_M.values()):.0f} m: {too_wide}")
+        self.resolution = {leaf.code: finest[root(leaf.code)] or 7 for leaf in taxonomy.leaves}
+
+    def cell_of(self, point: GeoPoint, category: str) -> str:
+        """The cell a source of ``category`` is matched in (and the topic key it travels by)."""
+        return str(h3.latlng_to_cell(point.lat, point.lon, self.resolution[category]))
+
+    def cover(self, point: GeoPoint, category: str) -> list[str]:
+        """The cells a case of ``category`` at ``point`` is written into: its own first,
+        then the ring around it."""
+        home = self.cell_of(point, category)
+        return [home, *sorted(c for c in h3.grid_disk(home, RING) if c != home)]
+
+    def keys_to_read(self, cell: str, category: str) -> list[str]:
+        related = self.taxonomy.leaf(category).merge.related
+        return [key(cell, c) for c in dict.fromkeys((category, *related))]
 
 
 class CandidateRef(BaseModel):
@@ -285,7 +323,7 @@ def _matching_view(ref: CandidateRef) -> tuple[object, ...]:
 
 
 def changes(
-    before: CandidateRef | None, after: CandidateRef | None, at: datetime
+    before: CandidateRef | None, after: CandidateRef | None, at: datetime, places: Places
 ) -> list[CandidateUpdate]:
     """What the index must hear when a case's ref goes from ``before`` to ``after``.
 
@@ -304,18 +342,16 @@ def changes(
                 case_id=before.case_id,
                 category=before.category,
             )
-            for c in cover(before.point)
+            for c in places.cover(before.point, before.category)
         ]
     if after is not None:
         out += [
             CandidateUpdate(kind=UpdateKind.UPSERT, cell=c, at=at, ref=after)
-            for c in cover(after.point)
+            for c in places.cover(after.point, after.category)
         ]
     return out
 
 
-def read_keys(
-    shelf: Shelf, cell: str, category: str, taxonomy: Taxonomy, now: datetime
-) -> list[Found]:
+def read_keys(shelf: Shelf, places: Places, cell: str, category: str, now: datetime) -> list[Found]:
     """Every ref a source of ``category`` in ``cell`` may join: its class and related ones."""
-    return [f for k in keys_to_read(cell, category, taxonomy) for f in shelf.read(k, now)]
+    return [f for k in places.keys_to_read(cell, category) for f in shelf.read(k, now)]

@@ -99,14 +99,15 @@ def assign(
     candidate index keyed by (cell, class), each new case written into its cell and the
     ring around it, the first source of a case naming it."""
     shelf = candidates.Shelf(candidates.DictStore())
+    places = candidates.Places(taxonomy)
     owner: dict[str, str] = {}
     for source, cl in items:
-        home = candidates.cell_of(source.location)
-        found = candidates.read_keys(shelf, home, cl.category, taxonomy, source.occurred_at)
+        home = places.cell_of(source.location, cl.category)
+        found = candidates.read_keys(shelf, places, home, cl.category, source.occurred_at)
         match = find_match(source, cl, (f.ref for f in found), taxonomy)
         if match is None:
             ref = CandidateRef.of(source.source_id, source, cl)
-            for cell in candidates.cover(source.location):
+            for cell in places.cover(source.location, cl.category):
                 shelf.add(candidates.key(cell, cl.category), ref)
             owner[source.source_id] = source.source_id
         else:

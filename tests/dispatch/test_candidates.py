@@ -62,18 +62,41 @@ def case(status: CaseState = CaseState.DISPATCHED, category: str = "C0102") -> C
     )
 
 
-def test_the_ring_covers_every_point_within_the_largest_merge_radius() -> None:
-    largest = max(leaf.merge.radius_m for leaf in TAX.leaves)
+PLACES = candidates.Places(TAX)
+
+
+def families_by_reach() -> dict[int, tuple[str, float]]:
+    """One class per resolution in use, with the largest radius any class reading it has."""
+    reach: dict[int, tuple[str, float]] = {}
+    for leaf in TAX.leaves:
+        res = PLACES.resolution[leaf.code]
+        readers = [x.merge.radius_m for x in TAX.leaves if PLACES.resolution[x.code] == res]
+        reach.setdefault(res, (leaf.code, max(readers)))
+    return reach
+
+
+def test_the_ring_covers_every_point_within_the_merge_radius_of_each_family() -> None:
     rng = random.Random(3)
-    for _ in range(2000):
-        lat, lon = 30.85 + rng.random() * 0.1, 121.8 + rng.random() * 0.15
-        here = GeoPoint(lat=lat, lon=lon)
-        # a point at the largest radius, in any direction
-        dlat = largest / 111_000 * rng.uniform(-1, 1)
-        dlon = (largest**2 / 111_000**2 - dlat**2) ** 0.5 / 0.857 * rng.choice([-1, 1])
-        there = GeoPoint(lat=lat + dlat, lon=lon + dlon)
-        assert dedup.distance_m(lat, lon, there.lat, there.lon) <= largest * 1.01
-        assert candidates.cell_of(there) in candidates.cover(here)
+    reach = families_by_reach()
+    assert len(reach) >= 3  # fine cells for small radii, coarse for large
+    for category, radius in reach.values():
+        for _ in range(1500):
+            lat, lon = 30.85 + rng.random() * 0.1, 121.8 + rng.random() * 0.15
+            here = GeoPoint(lat=lat, lon=lon)
+            # a point at the family's largest radius, in any direction
+            dlat = radius / 111_000 * rng.uniform(-1, 1)
+            dlon = (radius**2 / 111_000**2 - dlat**2) ** 0.5 / 0.857 * rng.choice([-1, 1])
+            there = GeoPoint(lat=lat + dlat, lon=lon + dlon)
+            assert dedup.distance_m(lat, lon, there.lat, there.lon) <= radius * 1.01
+            assert PLACES.cell_of(there, category) in PLACES.cover(here, category)
+
+
+def test_related_classes_share_a_resolution_and_small_radii_get_fine_cells() -> None:
+    for leaf in TAX.leaves:
+        for other in leaf.merge.related:
+            assert PLACES.resolution[other] == PLACES.resolution[leaf.code]
+    fine = [leaf for leaf in TAX.leaves if PLACES.resolution[leaf.code] == 10]
+    assert fine and all(leaf.merge.radius_m <= 60 for leaf in fine)
 
 
 def ref(i: int, category: str = "C0102") -> CandidateRef:
@@ -185,15 +208,15 @@ def test_closed_merged_or_rejected_cases_are_not_candidates() -> None:
 def test_changes_follow_the_case() -> None:
     open_ref = candidates.ref_of_case(case())
     assert open_ref is not None
-    opened = candidates.changes(None, open_ref, T0)
+    opened = candidates.changes(None, open_ref, T0, PLACES)
     assert [u.kind for u in opened] == [UpdateKind.UPSERT] * 7
-    assert {u.cell for u in opened} == set(candidates.cover(open_ref.point))
-    assert candidates.changes(open_ref, open_ref, T0) == []
-    closed = candidates.changes(open_ref, None, T0)
+    assert {u.cell for u in opened} == set(PLACES.cover(open_ref.point, open_ref.category))
+    assert candidates.changes(open_ref, open_ref, T0, PLACES) == []
+    closed = candidates.changes(open_ref, None, T0, PLACES)
     assert [u.kind for u in closed] == [UpdateKind.WITHDRAW] * 7
     assert all(u.case_id == "LGCASE" and u.category == "C0102" for u in closed)
     moved = candidates.ref_of_case(case(category="C0101"))
-    reclassified = candidates.changes(open_ref, moved, T0)
+    reclassified = candidates.changes(open_ref, moved, T0, PLACES)
     kinds = [u.kind for u in reclassified]
     assert kinds.count(UpdateKind.WITHDRAW) == 7 and kinds.count(UpdateKind.UPSERT) == 7
     assert {u.category for u in reclassified if u.kind is UpdateKind.WITHDRAW} == {"C0102"}
@@ -207,12 +230,12 @@ def test_splitting_off_the_first_source_moves_the_ref() -> None:
     two.drop_source("s1")
     after = candidates.ref_of_case(two)
     assert before is not None and after is not None and (after.lat, after.lon) == (30.95, 121.95)
-    moved = candidates.changes(before, after, T0)
+    moved = candidates.changes(before, after, T0, PLACES)
     withdrawn = {u.cell for u in moved if u.kind is UpdateKind.WITHDRAW}
     upserted = {u.cell for u in moved if u.kind is UpdateKind.UPSERT}
-    assert withdrawn == set(candidates.cover(before.point))
-    assert upserted == set(candidates.cover(after.point))
-    assert candidates.changes(after, after.with_source("s9"), T0) == []
+    assert withdrawn == set(PLACES.cover(before.point, before.category))
+    assert upserted == set(PLACES.cover(after.point, after.category))
+    assert candidates.changes(after, after.with_source("s9"), T0, PLACES) == []
 
 
 def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
@@ -220,12 +243,12 @@ def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
     first = source("a")
     shelf = candidates.Shelf(candidates.DictStore())
     ref = CandidateRef.of("CASE-A", first, cl)
-    for u in candidates.changes(None, ref, T0):
+    for u in candidates.changes(None, ref, T0, PLACES):
         shelf.add(candidates.key(u.cell, ref.category), ref)
-    for u in candidates.changes(ref, None, T0):  # the case closes
+    for u in candidates.changes(ref, None, T0, PLACES):  # the case closes
         shelf.remove(candidates.key(u.cell, u.category or ""), u.case_id or "")
     later = [source(f"b{i}", minutes=60 + i) for i in range(3)]
-    home = candidates.key(candidates.cell_of(later[0].location), cl.category)
+    home = candidates.key(PLACES.cell_of(later[0].location, cl.category), cl.category)
     assert shelf.read(home, later[0].occurred_at) == []
     owners = []
     for s in later:

@@ -122,11 +122,10 @@ def profiles(real: RealSet) -> dict[str, Any]:
         split: read_csv(
             sorted((ROOT / "data" / "router" / split).glob("*.csv")), "text", "category"
         )
-        for split in ("train", "test")
+        for split in ("train", "test", "letters")
     }
     return {
-        "written_train": text_profile(written["train"].texts),
-        "written_test": text_profile(written["test"].texts),
+        **{f"written_{split}": text_profile(data.texts) for split, data in written.items()},
         real.name: text_profile(real.data.texts),
     }
 

@@ -12,6 +12,7 @@ beside the checkout): :func:`real_sets` returns nothing when it is absent.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from collections.abc import Sequence
@@ -61,8 +62,6 @@ def real_sets(directory: Path | None = None) -> list[RealSet]:
 
 
 def _read(path: Path) -> RealSet:
-    import csv
-
     with path.open(encoding="utf-8-sig", newline="") as handle:
         ids = [row.get("id") or str(n) for n, row in enumerate(csv.DictReader(handle)) if _ok(row)]
     return RealSet(path.stem, ids, read_csv([path], "text", "label"))

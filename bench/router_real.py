@@ -45,6 +45,7 @@ from services.classifier.real_text import (  # noqa: E402
     RealSet,
     ZeroShot,
     curve,
+    mapped,
     real_dir,
     real_sets,
     reliability,
@@ -175,7 +176,7 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in result["sets"].items():
-        for part in ("all", "calibration", "report"):
+        for part in ("all", "calibration", "report") if "zero_shot" in r else ():
             z = r["zero_shot"][part]
             a = z["auto_dispatch"]
             lines.append(
@@ -238,9 +239,12 @@ def main(argv: list[str] | None = None) -> int:
         "sets": {},
     }
     for real in sets:
-        entry: dict[str, Any] = {"zero_shot": zero_shot_rows(predictor, real, topics)}
-        entry["plots"] = plot(real.name, entry["zero_shot"], args.out_dir)
-        entry["profiles"] = profiles(real)
+        entry: dict[str, Any] = {"profiles": profiles(real)}
+        if mapped([real], topics):
+            entry["zero_shot"] = zero_shot_rows(predictor, real, topics)
+            entry["plots"] = plot(real.name, entry["zero_shot"], args.out_dir)
+        else:
+            print(f"router_real: {real.name}: labels not in the topic map; zero-shot skipped")
         if not args.skip_cv:
             entry["byo"] = byo_history(real, args.folds, args.seed)
             entry["ceiling"] = ceiling(real, args.folds, args.seed)

@@ -142,8 +142,17 @@ def reliability(outcome: ZeroShot, bins: int = 10) -> list[dict[str, float]]:
     return rows
 
 
+def mapped(sets: Sequence[RealSet], topics: dict[str, str]) -> list[RealSet]:
+    """The sets the topic map speaks of: at least half their rows carry a mapped label. A
+    set labelled with another platform's fields needs a map of its own, written first."""
+    known = set(topics.values())
+    return [r for r in sets if sum(y in known for y in r.data.labels) * 2 >= len(r.data)]
+
+
 def calibration_check(sets: Sequence[RealSet], topics: dict[str, str]) -> RealCheck | None:
-    """The calibration halves of ``sets`` as one :class:`RealCheck`; None without sets."""
+    """The calibration halves of the :func:`mapped` sets as one :class:`RealCheck`; None
+    without any."""
+    sets = mapped(sets, topics)
     if not sets:
         return None
     halves = [real.half("calibration") for real in sets]
@@ -160,7 +169,7 @@ def report_measure(
 ) -> dict[str, Any]:
     """Topic accuracy and auto-dispatch on the report halves (never used to choose)."""
     out: dict[str, Any] = {}
-    for real in sets:
+    for real in mapped(sets, topics):
         half = real.half("report")
         outcome = zero_shot(predictor.decide(half.data.texts), half.data.labels, topics)
         out[half.name] = {

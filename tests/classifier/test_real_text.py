@@ -9,9 +9,13 @@ import pytest
 
 from cityops import taxonomy
 from services.classifier.model.predictor import Predictor
+from services.classifier.model.training import Dataset
 from services.classifier.real_text import (
+    RealSet,
     ZeroShot,
+    calibration_check,
     curve,
+    mapped,
     real_sets,
     reliability,
     report_measure,
@@ -82,3 +86,11 @@ def test_the_shipped_model_scores_on_the_real_report_half_as_recorded() -> None:
     recorded = predictor.manifest.metrics.get("real_report")
     assert recorded, "the shipped model was calibrated without the real messages"
     assert report_measure(predictor, sets, topic_map()) == recorded
+
+
+def test_only_sets_labelled_with_mapped_fields_are_measured() -> None:
+    topics = {"water": "城建", "traffic_police": "交通"}
+    ours = RealSet("ours", ["1", "2", "3"], Dataset(["a", "b", "c"], ["城建", "交通", "其他"]))
+    other = RealSet("other", ["1", "2"], Dataset(["a", "b"], ["roads", "parks"]))
+    assert mapped([ours, other], topics) == [ours]
+    assert calibration_check([other], topics) is None

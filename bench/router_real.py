@@ -13,6 +13,12 @@ For every CSV (``id,text,label``) in the real folder (``--real``, default
 (b) **bring your own history**: ``cityops router train --cv K`` (the router's
     ``training.cross_validate``) against the plain baseline of ``router_vs_baseline.py``
     (char 1–2-gram TF-IDF + balanced LinearSVC) on the same folds: macro-F1 per fold.
+(c) **ceiling**: that baseline trained on the set itself, out of fold, precision at 10, 20,
+    40 and 60% coverage by its margin: how far the set's own labels let dispatch go.
+(d) **profiles**: length, salutation and several-issues shares of the written splits, the
+    written letters and the set (``metrics.text_profile``).
+
+A set whose labels the topic map does not name gets (b)–(d) only.
 
 The folder is not part of the repository; without it the script says so and exits 0.
 

@@ -9,6 +9,9 @@ import numpy as np
 
 from services.classifier.model.familiarity import weight
 
+# Real cut-offs that dispatch fewer messages than this are not judged: their precision is noise.
+REAL_MIN_COUNT = 20
+
 
 @dataclass(frozen=True)
 class Operating:
@@ -91,9 +94,6 @@ def choose_gate(
             best = gate
     assert best is not None, "floors must not be empty"
     return best
-
-
-REAL_MIN_COUNT = 20
 
 
 def _real_cut(gated: list[float], real: Scored, target: float) -> float:

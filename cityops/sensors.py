@@ -12,7 +12,7 @@ its class codes against the shipped taxonomy, and hands out frozen objects.
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -218,6 +218,7 @@ class SensorType(_Frozen):
 class Catalogue(_Frozen):
     version: str
     lateness_s: int = Field(gt=0)
+    clock_skew_s: int = Field(gt=0)
     day_night: DayNight
     acoustic_zones: tuple[AcousticZone, ...]
     fault_text: str
@@ -284,8 +285,3 @@ def load() -> Catalogue:
     """The shipped sensor catalogue, validated once per process."""
     text = resources.files("cityops.data").joinpath("sensors.yaml").read_text(encoding="utf-8")
     return parse(text, taxonomy_module.load())
-
-
-def utc(at: datetime) -> datetime:
-    """An aware instant in UTC (state and outputs keep UTC; texts use Shanghai time)."""
-    return at.astimezone(UTC)

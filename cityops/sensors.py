@@ -201,10 +201,13 @@ class SensorType(_Frozen):
     interval_s: int = Field(gt=0)
     heartbeat_misses: int = Field(ge=1)
     asset_classes: tuple[str, ...] = ()
+    asset_required: bool = False
     rules: tuple[Rule, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique(self) -> SensorType:
+        if self.asset_required and not self.asset_classes:
+            raise ValueError(f"type {self.code}: asset_required needs asset_classes")
         for what in ("metric", "condition"):
             seen = [getattr(r, what) for r in self.rules]
             if len(set(seen)) != len(seen):

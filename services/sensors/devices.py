@@ -92,7 +92,7 @@ class Device(_Frozen):
 
 def _asset_reasons(spec: DeviceCreate, kind: sensors.SensorType, tax: Taxonomy) -> list[str]:
     if spec.asset is None:
-        if kind.asset_classes:
+        if kind.asset_required:
             return [f"type {kind.code} watches an asset: give its class and id"]
         return []
     if not tax.has_leaf(spec.asset.category):

@@ -45,11 +45,12 @@ def process(
     state: DeviceState, reading: SensorReading, device: Device, catalogue: Catalogue
 ) -> tuple[DeviceState, list[Output]]:
     """Find the rule for the reading's metric in the device's type, then :func:`step`."""
-    rule = catalogue.type(device.type).rule_for(reading.metric)
-    if rule is None:
+    kind = catalogue.type(device.type)
+    rule = kind.rule_for(reading.metric)
+    if rule is None and reading.device_type == device.type:
         detail = f"type {device.type} has no rule for metric {reading.metric!r}"
         return state, [Refused(device.device_id, reading.reading_id, Reason.UNKNOWN_METRIC, detail)]
-    return step(state, reading, device, rule, catalogue)
+    return step(state, reading, device, rule or kind.rules[0], catalogue)
 
 
 def step(

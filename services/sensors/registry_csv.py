@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from cityops.contracts import GeoPoint
 from cityops.sensors import Levels
 from services.sensors.devices import (
     Asset,
@@ -41,6 +40,7 @@ from services.sensors.keys import SALT_BYTES, KeyHash, Pepper, hash_key
 REQUIRED = ("device_id", "type", "lat", "lon", "maintainer")
 OPTIONAL = ("asset_class", "asset_id", "interval_s", "acoustic_zone", "thresholds", "api_key")
 MAX_ROWS = 10_000
+NOWHERE = {"lat": 0.0, "lon": 0.0}  # stands in for an unreadable position while validating
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,15 @@ def _spec(row: dict[str, str]) -> DeviceCreate:
         "acoustic_zone": _optional(row, "acoustic_zone"),
         "thresholds": thresholds,
     }
-    if reasons or lat is None or lon is None:
-        raise RowInvalid(reasons)
+    # validated even when a cell is already wrong, so that the row's every reason is told
+    location = {"lat": lat, "lon": lon} if lat is not None and lon is not None else NOWHERE
     try:
-        return DeviceCreate.model_validate({**fields, "location": GeoPoint(lat=lat, lon=lon)})
+        spec = DeviceCreate.model_validate({**fields, "location": location})
     except ValidationError as exc:
-        raise RowInvalid([_plain(e) for e in exc.errors()]) from None
+        reasons += [_plain(e) for e in exc.errors()]
+    if reasons:
+        raise RowInvalid(reasons)
+    return spec
 
 
 def _plain(error: ErrorDetails) -> str:

@@ -84,7 +84,9 @@ def step(
     else:
         samples = window.insert(cond.window, sample, keep)
         cond = replace(
-            cond, window=samples, normal_since=window.normal_since(samples, cond.normal_since)
+            cond,
+            window=samples,
+            normal_since=window.normal_since(samples, cond.normal_since, device.silent_after),
         )
         cond, incidents = decide(cond, rule, device.device_id)
         outputs += incidents

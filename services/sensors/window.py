@@ -142,15 +142,20 @@ def insert(window: tuple[Sample, ...], sample: Sample, keep: int) -> tuple[Sampl
     return (*window[:at], sample, *window[at:])[-keep:]
 
 
-def normal_since(window: Sequence[Sample], before: datetime | None) -> datetime | None:
+def normal_since(
+    window: Sequence[Sample], before: datetime | None, max_gap: timedelta
+) -> datetime | None:
     """Since when the readings have been clear, in event time, given the window just
     changed and ``before`` was the answer for the window before it.
 
     The trailing run of clear readings starts at its first reading; a run that fills the
-    whole window may have started earlier, at ``before``."""
+    whole window may have started earlier, at ``before``. A gap of more than ``max_gap``
+    between two readings (the device was silent) ends a run: nobody saw those hours."""
     start: datetime | None = None
     for s in reversed(window):
         if s.verdict is not Verdict.CLEAR:
+            return start
+        if start is not None and start - s.observed_at > max_gap:
             return start
         start = s.observed_at
     if start is not None and before is not None and before <= start:

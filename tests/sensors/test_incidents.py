@@ -81,7 +81,7 @@ def test_an_incident_becomes_a_sensor_case_source_with_class_place_and_asset() -
 
 
 def test_a_replay_of_the_same_readings_names_the_same_sources() -> None:
-    dev = device()
+    dev = device(interval_s=3600)
     readings = series(dev, ([20.0] * 5 + [1.0] * 11) * 3, every_s=3600)  # three episodes
     ids = []
     for _ in range(2):

@@ -113,6 +113,18 @@ def flood_then_recede(dev, start):  # type: ignore[no-untyped-def]
     return series(dev, [20] * 5 + [2] * 11, start=start)
 
 
+def test_readings_around_a_silence_do_not_make_a_normal_period() -> None:
+    dev = device()  # silent after 5 minutes; recovered after 10 minutes of clear readings
+    state, out = run(dev, series(dev, [20] * 3 + [2] * 3))
+    assert incidents(out) == ["IncidentOpened"]
+    back = T0 + timedelta(hours=1)
+    state, out = run(dev, series(dev, [2] * 10, start=back), state)
+    assert incidents(out) == []  # 9 minutes since the device came back
+    state, out = run(dev, series(dev, [2], start=back + 10 * MIN), state)
+    assert incidents(out) == ["IncidentRecovered"]
+    assert out[-1].normal_since == back  # type: ignore[union-attr]
+
+
 def test_a_relapse_within_the_window_reopens_the_same_incident() -> None:
     dev = device()
     state, out = run(dev, flood_then_recede(dev, T0))

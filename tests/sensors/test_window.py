@@ -46,11 +46,18 @@ def test_place() -> None:
 
 
 def test_normal_since_is_the_start_of_the_trailing_clear_run() -> None:
-    b, c = Verdict.BREACH, Verdict.CLEAR
-    assert window.normal_since((sample(0, c), sample(10, b), sample(20, c)), None) == T0 + 20 * S
-    assert window.normal_since((sample(0, c), sample(10, b)), T0) is None
+    b, c, gap = Verdict.BREACH, Verdict.CLEAR, 60 * S
+    run = (sample(0, c), sample(10, b), sample(20, c))
+    assert window.normal_since(run, None, gap) == T0 + 20 * S
+    assert window.normal_since((sample(0, c), sample(10, b)), T0, gap) is None
     full = (sample(0, c), sample(10, c))
-    assert window.normal_since(full, None) == T0
-    assert window.normal_since(full, T0 - 100 * S) == T0 - 100 * S  # began before the window
+    assert window.normal_since(full, None, gap) == T0
+    assert window.normal_since(full, T0 - 100 * S, gap) == T0 - 100 * S  # began before
     neutral = (sample(0, Verdict.NEUTRAL), sample(10, c))
-    assert window.normal_since(neutral, T0 - 100 * S) == T0 + 10 * S
+    assert window.normal_since(neutral, T0 - 100 * S, gap) == T0 + 10 * S
+
+
+def test_a_silence_longer_than_the_gap_ends_a_run() -> None:
+    c = Verdict.CLEAR
+    silent = (sample(0, c), sample(10, c), sample(500, c), sample(510, c))
+    assert window.normal_since(silent, T0 - 100 * S, 60 * S) == T0 + 500 * S

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from importlib import resources
+from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ def shipped_text() -> str:
     return resources.files("cityops.data").joinpath("sensors.yaml").read_text("utf-8")
 
 
-def shipped_data() -> dict:  # type: ignore[type-arg]  # plain YAML mapping
+def shipped_data() -> dict[str, Any]:
     data = yaml.safe_load(shipped_text())
     assert isinstance(data, dict)
     return data
@@ -68,16 +69,16 @@ def test_every_rule_keeps_a_bounded_window_and_a_valid_template() -> None:
             assert "{value" in rule.text and "{threshold" in rule.text
 
 
-def _mutate(path: list[object], value: object) -> dict:  # type: ignore[type-arg]
+def _mutate(path: list[str | int], value: object) -> dict[str, Any]:
     data = shipped_data()
-    node = data
+    node: Any = data
     for key in path[:-1]:
-        node = node[key]  # type: ignore[index]
-    node[path[-1]] = value  # type: ignore[index]
+        node = node[key]
+    node[path[-1]] = value
     return data
 
 
-def _rule(**change: object) -> dict:  # type: ignore[type-arg]
+def _rule(**change: object) -> dict[str, Any]:
     data = shipped_data()
     data["types"][0]["rules"][0].update(change)
     return data
@@ -100,7 +101,7 @@ def _rule(**change: object) -> dict:  # type: ignore[type-arg]
         (_mutate(["fault_text"], "{nobody}"), "unknown field"),
     ],
 )
-def test_an_invalid_file_is_refused(data: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_an_invalid_file_is_refused(data: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         sensors.Catalogue.model_validate(data)
 

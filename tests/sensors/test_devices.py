@@ -46,7 +46,7 @@ def test_an_interval_override_is_kept() -> None:
         ({"acoustic_zone": "2"}, "no use for an acoustic zone"),
     ],
 )
-def test_a_wrong_device_is_refused_with_the_reason(change: dict, reason: str) -> None:  # type: ignore[type-arg]
+def test_a_wrong_device_is_refused_with_the_reason(change: dict[str, object], reason: str) -> None:
     with pytest.raises(DeviceRefused) as refused:
         register(create(**change), refs())
     assert any(reason in r for r in refused.value.reasons), refused.value.reasons

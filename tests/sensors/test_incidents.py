@@ -14,6 +14,7 @@ from services.sensors.incidents import (
     recovered_text,
     source_id,
 )
+from services.sensors.rules import Output
 from tests.sensors.builders import T0, device, run, series
 
 
@@ -21,7 +22,7 @@ def rule(type_code: str, index: int = 0) -> sensors.Rule:
     return sensors.load().type(type_code).rules[index]
 
 
-def opened(outputs: list) -> list[IncidentOpened]:  # type: ignore[type-arg]
+def opened(outputs: list[Output]) -> list[IncidentOpened]:
     return [o for o in outputs if isinstance(o, IncidentOpened)]
 
 

@@ -62,7 +62,9 @@ def test_a_record_without_its_reading_id_is_refused() -> None:
         ({"observed_at": T0 + timedelta(minutes=10)}, Reason.FUTURE),
     ],
 )
-def test_a_reading_the_rule_cannot_use_is_refused(change: dict, reason: Reason) -> None:  # type: ignore[type-arg]
+def test_a_reading_the_rule_cannot_use_is_refused(
+    change: dict[str, object], reason: Reason
+) -> None:
     dev = device()
     r = reading(dev, 10, T0, received_at=T0).model_copy(update=change)
     _state, out = run(dev, [r])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from services.sensors import keys
 from services.sensors.keys import Pepper
@@ -14,7 +15,7 @@ HEADER = ",".join((*REQUIRED, *OPTIONAL)) + "\n"
 KEY = "k" * 40
 
 
-def salts():  # type: ignore[no-untyped-def]
+def salts() -> Callable[[], bytes]:
     counter = itertools.count()
     return lambda: next(counter).to_bytes(16, "big")
 

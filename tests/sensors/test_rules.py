@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypeVar
 
+from cityops.contracts import SensorReading
+from cityops.sensors import SHANGHAI
+from services.sensors.devices import Device
 from services.sensors.incidents import IncidentOpened, IncidentRecovered, IncidentRelapsed
 from services.sensors.refusals import Reason, Refused, Skipped, SkipReason
+from services.sensors.rules import Output
 from services.sensors.state import DeviceState
 from tests.sensors.builders import T0, device, kinds, reading, run, series
 
 MIN = timedelta(minutes=1)
+T = TypeVar("T")
 
 
-def incidents(outputs: list) -> list[str]:  # type: ignore[type-arg]
+def first(outputs: list[Output], kind: type[T]) -> T:
+    """The first output of ``kind`` (the test fails if there is none)."""
+    return next(o for o in outputs if isinstance(o, kind))
+
+
+def reasons(outputs: list[Output]) -> list[Reason]:
+    return [o.reason for o in outputs if isinstance(o, Refused)]
+
+
+def incidents(outputs: list[Output]) -> list[str]:
     return [k for k in kinds(outputs) if k.startswith("Incident")]
 
 
@@ -91,7 +106,7 @@ def test_a_manhole_cover_lifted_suddenly_opens_before_the_tilt_threshold() -> No
     dev = device("manhole_cover", "mh-1")
     _, out = run(dev, series(dev, [1, 1, 12, 13], every_s=30))
     assert incidents(out) == ["IncidentOpened"]
-    assert out[0].trigger.cause == "rate"  # type: ignore[union-attr]
+    assert first(out, IncidentOpened).trigger.cause == "rate"
 
 
 def test_the_two_manhole_conditions_are_separate_incidents() -> None:
@@ -99,7 +114,7 @@ def test_the_two_manhole_conditions_are_separate_incidents() -> None:
     tilt = series(dev, [20, 20], every_s=30)
     moved = series(dev, [40, 40], every_s=30, metric="displacement_mm")
     state, out = run(dev, tilt + moved)
-    assert [(o.condition, o.number) for o in out] == [  # type: ignore[union-attr]
+    assert [(o.condition, o.number) for o in out if isinstance(o, IncidentOpened)] == [
         ("cover_tilted", 1),
         ("cover_displaced", 1),
     ]
@@ -109,7 +124,7 @@ def test_the_two_manhole_conditions_are_separate_incidents() -> None:
 # ── recovery, relapse, new incidents ─────────────────────────────────────────────────────
 
 
-def flood_then_recede(dev, start):  # type: ignore[no-untyped-def]
+def flood_then_recede(dev: Device, start: datetime) -> list[SensorReading]:
     return series(dev, [20] * 5 + [2] * 11, start=start)
 
 
@@ -122,7 +137,7 @@ def test_readings_around_a_silence_do_not_make_a_normal_period() -> None:
     assert incidents(out) == []  # 9 minutes since the device came back
     state, out = run(dev, series(dev, [2], start=back + 10 * MIN), state)
     assert incidents(out) == ["IncidentRecovered"]
-    assert out[-1].normal_since == back  # type: ignore[union-attr]
+    assert first(out, IncidentRecovered).normal_since == back
 
 
 def test_a_relapse_within_the_window_reopens_the_same_incident() -> None:
@@ -174,7 +189,7 @@ def test_shuffling_within_the_lateness_bound_gives_the_same_incidents() -> None:
     shuffled = [r for pair in zip(ordered[1::2], ordered[::2], strict=False) for r in pair]
     assert sorted(r.reading_id for r in shuffled) == sorted(r.reading_id for r in ordered)
 
-    def summary(out: list) -> list:  # type: ignore[type-arg]
+    def summary(out: list[Output]) -> list[tuple[str, int]]:
         keep = (IncidentOpened, IncidentRecovered)
         return [(type(o).__name__, o.number) for o in out if isinstance(o, keep)]
 
@@ -198,7 +213,7 @@ def test_duplicates_are_skipped_and_never_count_as_breaches() -> None:
     same_time = reading(dev, 16, T0)
     state, out = run(dev, [first, same_id, same_time, first])
     assert kinds(out) == ["Skipped"] * 3
-    assert all(o.reason is SkipReason.DUPLICATE for o in out)  # type: ignore[union-attr]
+    assert all(isinstance(o, Skipped) and o.reason is SkipReason.DUPLICATE for o in out)
     assert len(state.condition("waterlogging").window) == 1
 
 
@@ -234,9 +249,9 @@ def test_a_reading_for_another_device_type_or_metric_is_refused() -> None:
     other = reading(device("smoke_detector", "sd-1"), 1, T0)
     wrong_device = reading(dev, 1, T0).model_copy(update={"device_id": "wl-2"})
     _, out = run(dev, [reading(dev, 1, T0, metric="tilt_deg"), wrong_device])
-    assert [o.reason for o in out] == [Reason.UNKNOWN_METRIC, Reason.WRONG_DEVICE]  # type: ignore[union-attr]
+    assert reasons(out) == [Reason.UNKNOWN_METRIC, Reason.WRONG_DEVICE]
     _, out = run(dev, [other.model_copy(update={"device_id": "wl-1"})])
-    assert [o.reason for o in out] == [Reason.WRONG_TYPE]  # type: ignore[union-attr]
+    assert reasons(out) == [Reason.WRONG_TYPE]
 
 
 def test_a_refused_reading_leaves_the_state_as_it_was() -> None:
@@ -251,11 +266,7 @@ def test_a_refused_reading_leaves_the_state_as_it_was() -> None:
 # ── day and night: noise limits by acoustic zone, the streetlight's night ────────────────
 
 
-def shanghai(hour: int, day: int = 1):  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
-    from cityops.sensors import SHANGHAI
-
+def shanghai(hour: int, day: int = 1) -> datetime:
     return datetime(2026, 7, day, hour, 0, tzinfo=SHANGHAI)
 
 
@@ -265,7 +276,8 @@ def test_55_dba_is_within_zone_2_by_day_and_above_it_by_night() -> None:
     assert incidents(out) == []
     _, out = run(dev, series(dev, [55] * 30, start=shanghai(23)))
     assert incidents(out) == ["IncidentOpened"]
-    assert out[0].trigger.threshold == 50 and out[0].trigger.period == "night"  # type: ignore[union-attr]
+    trigger = first(out, IncidentOpened).trigger
+    assert trigger.threshold == 50 and trigger.period == "night"
 
 
 def test_the_same_noise_is_judged_by_the_zone_of_the_device() -> None:

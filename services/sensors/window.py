@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from math import ceil
@@ -91,49 +91,27 @@ def judge(
     reading: SensorReading, window: Sequence[Sample], rule: Rule, levels: InForce | None
 ) -> Sample:
     """The sample ``reading`` becomes, judged at its event time."""
-    base = Sample(
+    sample = Sample(
         reading.reading_id, reading.observed_at, reading.received_at, reading.value, Verdict.NEUTRAL
     )
     if levels is None:
-        return base
-    judged = Sample(
-        base.reading_id,
-        base.observed_at,
-        base.received_at,
-        base.value,
-        Verdict.NEUTRAL,
+        return sample
+    sample = replace(
+        sample,
         threshold=levels.threshold,
         clear=levels.clear,
         period=levels.period,
         zone=levels.zone,
     )
     if rule.breaches_level(reading.value, levels.threshold):
-        return _with(judged, Verdict.BREACH, "level", None)
+        return replace(sample, verdict=Verdict.BREACH, cause="level")
     if rule.clears_level(reading.value, levels.clear):
-        return _with(judged, Verdict.CLEAR, None, None)
+        return replace(sample, verdict=Verdict.CLEAR)
     if rule.rate is not None:
         change = _rate_change(reading.value, window, rule, reading.observed_at)
         if change >= rule.rate.delta:
-            return _with(judged, Verdict.BREACH, "rate", change)
-    return judged
-
-
-def _with(
-    s: Sample, verdict: Verdict, cause: Literal["level", "rate"] | None, change: float | None
-) -> Sample:
-    return Sample(
-        s.reading_id,
-        s.observed_at,
-        s.received_at,
-        s.value,
-        verdict,
-        cause,
-        s.threshold,
-        s.clear,
-        change,
-        s.period,
-        s.zone,
-    )
+            return replace(sample, verdict=Verdict.BREACH, cause="rate", change=change)
+    return sample
 
 
 def insert(window: tuple[Sample, ...], sample: Sample, keep: int) -> tuple[Sample, ...]:

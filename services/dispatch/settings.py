@@ -33,7 +33,8 @@ class DispatchSettings(CommonSettings):
     dispatch_batch_size: int = Field(
         default=200,
         ge=1,
-        description="commands decided together and made durable in three round trips",
+        description="records an agent takes at once: commands decided together and made durable"
+        " in three round trips; sources and candidate updates acknowledged together",
     )
     dispatch_ack_timeout_s: float = Field(
         default=30.0,

@@ -157,13 +157,14 @@ def cmd_retrain(args: argparse.Namespace) -> int:
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
-    from services.classifier.model.metrics import diversity
+    from services.classifier.model.metrics import diversity, text_profile
     from services.classifier.model.training import read_csv
 
     out = {}
     for name in args.data:
         data = read_csv(_paths(name), args.text_col, args.label_col)
-        out[name] = {**diversity(data.texts), "labels": len(set(data.labels))}
+        profile = {k: v for k, v in text_profile(data.texts).items() if k.endswith("_share")}
+        out[name] = {**diversity(data.texts), "labels": len(set(data.labels)), **profile}
         styles = _tag_counts(_paths(name), args.style_col)
         if styles:
             out[name]["styles"] = styles
@@ -294,7 +295,8 @@ def register(sub: Any) -> None:
     corpus = rsub.add_parser(
         "corpus",
         help="diversity statistics of labelled CSVs",
-        description="Distinct n-gram ratios and length spread.",
+        description="Distinct n-gram ratios, length spread and the shares of texts with a "
+        "salutation, several problems, a title, the writer introduced, a local place.",
     )
     corpus.add_argument("data", nargs="+", help="CSV files or folders")
     corpus.add_argument("--text-col", default="text")

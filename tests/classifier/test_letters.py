@@ -1,22 +1,27 @@
-"""Letter-style reports written here (data/router/letters: salutation, context, several
-problems, 57–138 characters) are not training data. The familiarity gate must not send
-them to a dispatcher just for being long letters: it is for text unlike the city's words."""
+"""Letter-style reports written here are not training data: ``data/router/letters``
+(salutation, context, several problems, 57–138 characters) and ``data/router/citizen``
+(1,019 citizen-style messages: title, salutation, who writes, several problems, Lingang
+places; 46–219 characters). The familiarity gate must not send them to a dispatcher just
+for being long letters: it is for text unlike the city's words."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from cityops import taxonomy
 from services.classifier.evaluation import measure
 from services.classifier.model.predictor import Predictor
 from services.classifier.model.training import read_csv
 
-LETTERS = Path(__file__).resolve().parents[2] / "data" / "router" / "letters"
+DATA = Path(__file__).resolve().parents[2] / "data" / "router"
 
 
-def test_the_shipped_model_routes_and_dispatches_written_letters() -> None:
+@pytest.mark.parametrize("folder", ["letters", "citizen"])
+def test_the_shipped_model_routes_and_dispatches_written_letters(folder: str) -> None:
     predictor = Predictor.load(None, taxonomy.load())
-    data = read_csv(sorted(LETTERS.glob("*.csv")), "text", "department")
+    data = read_csv(sorted((DATA / folder).glob("*.csv")), "text", "department")
     report = measure(predictor, data)[0]
     assert report["examples"] == len(data) > 50
     assert report["accuracy"] >= 0.9

@@ -11,7 +11,7 @@ import pytest
 from cityops import taxonomy
 from services.classifier.evaluation import measure
 from services.classifier.model.artifact import data_hash
-from services.classifier.model.metrics import distinct_ngrams, diversity
+from services.classifier.model.metrics import distinct_ngrams, diversity, text_profile
 from services.classifier.model.model import RouterModel, taxonomy_prior
 from services.classifier.model.predictor import Predictor
 from services.classifier.model.threshold import at_threshold, choose
@@ -66,6 +66,21 @@ def test_diversity_counts_texts_ngrams_and_lengths() -> None:
     assert stats["length"]["min"] == 2 and stats["length"]["max"] == 4
     assert stats["length"]["median"] == 3
     assert stats["length"]["mean"] == 3.0
+
+
+def test_text_profile_counts_salutations_titles_writers_places_and_several_issues() -> None:
+    texts = [
+        "路灯不亮 领导您好，我是海洋一村的居民，门口路灯坏了。另外井盖也松了",
+        "尊敬的领导您好！楼上太吵",
+        "井盖没了",
+        "古棕路上有坑",
+    ]
+    profile = text_profile(texts)
+    assert profile["texts"] == 4
+    assert (profile["greeting_share"], profile["several_issues_share"]) == (0.5, 0.25)
+    assert (profile["title_share"], profile["self_intro_share"]) == (0.25, 0.25)
+    assert profile["place_share"] == 0.5  # 海洋一村, 古棕路
+    assert text_profile([])["place_share"] == 0.0
 
 
 # --- training.label_map: taxonomy classes answer with departments, others with themselves

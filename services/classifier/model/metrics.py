@@ -68,12 +68,28 @@ _SEVERAL = re.compile(
 )
 
 
+# A title before the body (a message board's subject line, then a space), the writer saying
+# who they are, and a named local place (a name, then 路/街/小区/村/镇…): any city's names.
+_TITLE = re.compile(r"^\S{4,30} \S")
+_SELF = re.compile(r"我是|我们是|本人|业主|居民|村民|家长")
+_PLACE = re.compile(
+    r"[\u4e00-\u9fff]{2,}(路|街|大道|弄|小区|花园|家园|佳园|苑|新村|村|镇|街道|公寓|广场|新城|园区)"
+)
+
+
+def _share(pattern: re.Pattern[str], texts: Sequence[str], head: int | None = None) -> float:
+    return round(sum(bool(pattern.search(t[:head])) for t in texts) / (len(texts) or 1), 4)
+
+
 def text_profile(texts: Sequence[str]) -> dict[str, Any]:
-    """Length spread, and the share of texts with a salutation or naming several problems."""
-    n = len(texts) or 1
+    """Length spread, and the share of texts with a salutation, naming several problems,
+    opening with a title, saying who writes, or naming a local place."""
     return {
         "texts": len(texts),
         "length": diversity(texts)["length"] if texts else {},
-        "greeting_share": round(sum(bool(_GREETING.search(t[:30])) for t in texts) / n, 4),
-        "several_issues_share": round(sum(bool(_SEVERAL.search(t)) for t in texts) / n, 4),
+        "greeting_share": _share(_GREETING, texts, 30),
+        "several_issues_share": _share(_SEVERAL, texts),
+        "title_share": _share(_TITLE, texts),
+        "self_intro_share": _share(_SELF, texts),
+        "place_share": _share(_PLACE, texts),
     }

@@ -246,7 +246,7 @@ class Broker_:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.server.start(timeout=120)
+        self.server.start(timeout=900)  # it reads GBs of data back first
 
     def stop(self) -> None:
         # noida-db takes long to exit with GBs of data; killed early, it loses records it

@@ -13,7 +13,10 @@ one after the other, each stopped with SIGTERM before the next:
   restored from the changelog topics, what a new machine does;
 - ``rocksdb_files``: RocksDB on the data dir the previous worker left at its clean stop:
   it reads only the changelog written since;
-- ``memory``: ``CITYOPS_DISPATCH_STORE=memory``: restored from the changelog every time.
+- ``memory``: ``CITYOPS_DISPATCH_STORE=memory``: restored from the changelog every time;
+- ``rocksdb_kept`` (only with ``--scenarios``): RocksDB on the worker's own data dir of the
+  run that built the state (``<state>/dispatch``): a machine restarted with its disk, when
+  the broker kept everything it acknowledged.
 
 The worker's own data dir from town_scale.py is not reused: the broker was restarted in
 between, and noida-db, stopped by SIGKILL after a long SIGTERM wait, came back with less
@@ -42,6 +45,7 @@ import _dispatch_stack as ds
 # reused are those the empty-dir worker wrote and left at its clean stop, on the same
 # running broker (a broker restarted on its data may hold less than it acknowledged).
 SCENARIOS: dict[str, tuple[str, bool, dict[str, str]]] = {
+    "rocksdb_kept": ("dispatch", False, {}),
     "rocksdb_empty": ("dispatch-fresh", True, {}),
     "rocksdb_files": ("dispatch-fresh", False, {}),
     "memory": ("dispatch-memory", True, {"CITYOPS_DISPATCH_STORE": "memory"}),
@@ -53,6 +57,11 @@ def parse() -> argparse.Namespace:
     p.add_argument("--state", type=Path, default=None, help="kept by town_scale.py --keep")
     p.add_argument("--cases", type=int, default=100_000, help="cases to build without --state")
     p.add_argument("--timeout", type=float, default=1800.0, help="per scenario, seconds")
+    p.add_argument(
+        "--scenarios",
+        default="rocksdb_empty,rocksdb_files,memory",
+        help=f"comma-separated, in order, of {', '.join(SCENARIOS)}",
+    )
     return p.parse_args()
 
 
@@ -162,7 +171,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         settings = ds.settings_for(broker.infra, meta["prefix"])
         out["changelogs"] = await ds.record_counts(settings, ds.changelog_topics(meta["prefix"]))
-        for name in SCENARIOS:
+        for name in args.scenarios.split(","):
             out["scenarios"][name] = await recover(
                 broker, meta["prefix"], state, name, args.timeout
             )

@@ -292,6 +292,8 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             batch.changed[case.case_id] = case
         decision = workflow.decide(case, command, taxonomy)
         after = decision.case
+        if after is not None and after is not case:
+            after.next_check = escalation.next_check(after, settings.sla_warn_share, taxonomy)
         sends = outgoing(case, command, decision)
         if after is not None and after is not case:
             batch.changed[command.case_id] = after
@@ -308,10 +310,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     def observe(command: CaseCommand, case: CaseRecord | None, decision: Decision) -> None:
         for ev in decision.events:
             EVENTS.labels(ev.kind.value).inc()
-        deadlines.schedule(
-            command.case_id,
-            escalation.next_check(decision.case or case, settings.sla_warn_share, taxonomy),
-        )
+        deadlines.schedule(command.case_id, due_of(decision.case or case))
         for breach in decision.notify:
             notifier.breach(breach)
         if decision.rejected:
@@ -349,19 +348,24 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         )
         return out + [Outgoing.of(places_name, u.cell, u) for u in moves]
 
+    def due_of(case: CaseRecord | None) -> datetime | None:
+        if case is not None and case.next_check is None and case.clock is not None:
+            return escalation.next_check(case, settings.sla_warn_share, taxonomy)  # older record
+        return case.next_check if case is not None else None
+
     @cases.on_recover
     async def rebuild_deadlines() -> None:
-        """After recovery or a rebalance: the index covers exactly the cases owned now."""
-        deadlines.rebuild(
-            (
-                case_id,
-                escalation.next_check(
-                    CaseRecord.model_validate_json(v), settings.sla_warn_share, taxonomy
-                ),
-            )
-            for case_id, v in cases.items()
-            if v
-        )
+        """After recovery or a rebalance: the index covers exactly the cases owned now.
+
+        It reads every case the worker owns, so it yields to the event loop as it goes:
+        the consumer's heartbeats must go on while 100,000 cases are read."""
+        due: list[tuple[str, datetime | None]] = []
+        for n, (case_id, v) in enumerate(cases.items()):
+            if v:
+                due.append((case_id, due_of(CaseRecord.model_validate_json(v))))
+            if n % 500 == 499:
+                await asyncio.sleep(0)
+        deadlines.rebuild(due)
         log.info("deadline index rebuilt", extra={"cases_scheduled": len(deadlines)})
 
     @app.timer(interval=settings.sla_scan_interval_s)

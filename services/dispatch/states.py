@@ -55,6 +55,9 @@ class CaseRecord(BaseModel):
     pending_extension_h: float | None = None
     rework_count: int = 0
     returned_count: int = 0
+    # When the deadline timer must next look at the case (escalation.next_check), kept so
+    # that a restarted worker rebuilds its deadline index without recomputing working hours
+    next_check: datetime | None = None
     # The sends of the last step while they are in flight: written with the step's new
     # state, cleared once acknowledged; a restart finds them and sends them again.
     outbox: list[Outgoing] = Field(default_factory=list)

@@ -1,6 +1,6 @@
 """Letter-style reports written here are not training data: ``data/router/letters``
 (salutation, context, several problems, 57–138 characters) and ``data/router/citizen``
-(1,019 citizen-style messages: title, salutation, who writes, several problems, Lingang
+(1,354 citizen-style messages: title, salutation, who writes, several problems, Lingang
 places; 46–219 characters). The familiarity gate must not send them to a dispatcher just
 for being long letters: it is for text unlike the city's words."""
 

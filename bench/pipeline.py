@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import _stack
-import httpx
+import aiohttp
 from _stack import CpuMeter, LagReader, Stack, log, percentile
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from elasticsearch import Elasticsearch
@@ -196,16 +196,17 @@ class Placement:
     pending: set[str] = field(default_factory=set)
     placed_at: dict[str, float] = field(default_factory=dict)
 
-    async def watch(self, client: httpx.AsyncClient, done: asyncio.Event) -> None:
+    async def watch(self, client: aiohttp.ClientSession, done: asyncio.Event) -> None:
         url = f"{self.es_url}/cityops-sources/_mget"
         while not done.is_set():
             ids = list(self.pending)
             for i in range(0, len(ids), 1000):
-                answer = await client.post(
+                async with client.post(
                     url, json={"ids": ids[i : i + 1000]}, params={"_source": "false"}
-                )
+                ) as answer:
+                    docs = (await answer.json())["docs"]
                 now = time.time()
-                for doc in answer.json()["docs"]:
+                for doc in docs:
                     if doc.get("found"):
                         self.pending.discard(doc["_id"])
                         self.placed_at.setdefault(doc["_id"], now)
@@ -220,15 +221,14 @@ async def end_to_end(
     queue: asyncio.Queue[dict] = asyncio.Queue()
     for body in items:
         queue.put_nowait(body)
-    limits = httpx.Limits(max_connections=clients + 8)
-    async with httpx.AsyncClient(base_url=api, timeout=30, limits=limits) as http:
+    async with session(clients + 8) as http:
 
         async def client() -> None:
             while not queue.empty():
                 body = queue.get_nowait()
-                answer = await http.post("/api/v1/reports", json=body)
-                answer.raise_for_status()
-                rid = answer.json()["report_id"]
+                async with http.post(f"{api}/api/v1/reports", json=body) as answer:
+                    answer.raise_for_status()
+                    rid = (await answer.json())["report_id"]
                 posted_at[rid] = time.time()
                 placement.pending.add(rid)
 
@@ -243,7 +243,7 @@ async def end_to_end(
         await watcher
         last = max(placement.placed_at.values(), default=time.time())
         cpu = meter.stop()  # the phase, without the check below
-        checked = await check_reports(http, list(posted_at))
+        checked = await check_reports(http, api, list(posted_at))
     n = len(placement.placed_at)
     return {
         "reports": len(items),
@@ -263,7 +263,23 @@ async def end_to_end(
     }
 
 
-async def check_reports(http: httpx.AsyncClient, ids: list[str]) -> int:
+def session(connections: int) -> aiohttp.ClientSession:
+    """The bench's HTTP client. aiohttp, not httpx: this bench runs on the same two cores
+    as the stack it measures, and httpx cost it 8.7 ms of CPU per report (run of
+    2026-12-02 00:25, `bench/results/pipeline_run1.md`)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=connections),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
+async def status(http: aiohttp.ClientSession, url: str) -> int:
+    async with http.get(url) as answer:
+        await answer.read()
+        return answer.status
+
+
+async def check_reports(http: aiohttp.ClientSession, api: str, ids: list[str]) -> int:
     """How many of ``ids`` ``GET /api/v1/reports/{id}`` answers 200 for (16 at a time)."""
     ok = 0
     sem = asyncio.Semaphore(16)
@@ -271,7 +287,7 @@ async def check_reports(http: httpx.AsyncClient, ids: list[str]) -> int:
     async def one(rid: str) -> None:
         nonlocal ok
         async with sem:
-            if (await http.get(f"/api/v1/reports/{rid}")).status_code == 200:
+            if await status(http, f"{api}/api/v1/reports/{rid}") == 200:
                 ok += 1
 
     await asyncio.gather(*(one(r) for r in ids))
@@ -289,22 +305,21 @@ async def paced(api: str, items: Sequence[dict], rate: float, poll_s: float) -> 
     gets = 0
     ids: list[str] = []
     placed_at: dict[str, float] = {}
-    limits = httpx.Limits(max_connections=256)
-    async with httpx.AsyncClient(base_url=api, timeout=30, limits=limits) as http:
+    async with session(256) as http:
 
         async def one(body: dict, due: float) -> None:
             nonlocal gets
             late.append(time.monotonic() - due)
             started = time.monotonic()
-            answer = await http.post("/api/v1/reports", json=body)
-            answer.raise_for_status()
+            async with http.post(f"{api}/api/v1/reports", json=body) as answer:
+                answer.raise_for_status()
+                rid = (await answer.json())["report_id"]
             accepted = time.monotonic()
             post_ms.append((accepted - started) * 1000)
-            rid = answer.json()["report_id"]
             ids.append(rid)
             while time.monotonic() - accepted < 120:
                 gets += 1
-                if (await http.get(f"/api/v1/reports/{rid}")).status_code == 200:
+                if await status(http, f"{api}/api/v1/reports/{rid}") == 200:
                     latencies.append(time.monotonic() - accepted)
                     placed_at[rid] = time.time()
                     return

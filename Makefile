@@ -50,9 +50,9 @@ test: install test-deps
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration and not e2e"
 
-## soak: the long drills, not part of CI: the dispatch worker killed with 10,000 open cases
+## soak: the long drills, not part of CI: the dispatch worker killed with 50,000 open cases
 soak: install
-	CITYOPS_TEST_TOWN_CASES=10000 $(BIN)/python -m pytest -q tests/e2e/test_dispatch_restart_town.py
+	CITYOPS_TEST_TOWN_CASES=50000 $(BIN)/python -m pytest -q tests/e2e/test_dispatch_restart_town.py
 
 lint: install
 	$(BIN)/ruff check cityops cityctl services tests bench

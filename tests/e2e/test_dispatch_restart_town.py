@@ -28,9 +28,9 @@ from tests.e2e.drill import Supervised, classified, dispatch_env, spread
 
 pytestmark = pytest.mark.e2e
 
-# Open cases in the town before the kill. The suite (CI) uses 3,000 to stay within its time
-# budget; `make soak` runs the 10,000 (CITYOPS_TEST_TOWN_CASES=10000).
-OPEN = 3_000
+# Open cases in the town before the kill: the 10,000 (95 s on 2 cores, 2026-12-02);
+# `make soak` runs 50,000 (CITYOPS_TEST_TOWN_CASES).
+OPEN = 10_000
 IN_FLIGHT = 300  # produced just before the kill
 CLASSES = ("C0101", "C0301", "E0205", "H0201")  # unrelated to each other (merge.related)
 CJK = [chr(c) for c in range(0x4E00, 0x9FA6)]
@@ -123,8 +123,8 @@ async def test_restart_with_a_full_town_resumes_merges_and_loses_nothing(
     infra: Infra, prefix: str, tmp_path: Path
 ) -> None:
     install_quiet_fetch()  # the placements reader must not spin on noida-db
-    # CITYOPS_TEST_TOWN_CASES sets fewer open cases, to check the drill itself on a slow
-    # machine (bench/README.md: the worker opened 8-22 cases/s on 2 shared cores)
+    # CITYOPS_TEST_TOWN_CASES sets another number of open cases (make soak: more; fewer to
+    # check the drill itself quickly)
     n_open = int(os.environ.get("CITYOPS_TEST_TOWN_CASES", OPEN))
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]
     provision(settings)

@@ -22,9 +22,10 @@ The worker's own data dir from town_scale.py is not reused: the broker was resta
 between, and noida-db, stopped by SIGKILL after a long SIGTERM wait, came back with less
 changelog than the worker's RocksDB had seen (faust then refuses to start, below).
 
-"Recovered" = the worker processes again: the time from starting the process until a new,
-distinct report, produced at that moment, has its ``opened`` event read from
-``cases.events``. Each worker is then stopped with SIGTERM (its stop time is reported).
+"Recovered" = the worker processes again: the time from starting the process until a new
+report, produced at that moment, has its ``opened`` (or, when it lands on the spot of a
+case of its class, ``source_attached``) event read from ``cases.events``. Each worker is
+then stopped with SIGTERM (its stop time is reported).
 Results: ``bench/results/recovery.json`` and ``.md``; logs in ``bench/results/logs/``.
 """
 
@@ -133,7 +134,9 @@ async def recover(
         placed = tail.placed.get(probe.source_id)
         cpu = ds.cpu_seconds(sup.proc.pid if sup.proc else None)
         result = {
-            "recovered": ok and placed is not None and placed.kind == "opened",
+            # opened, or joined a case at its spot: either way the worker processes again
+            "recovered": ok and placed is not None,
+            "probe_event": placed.kind if placed is not None else None,
             "seconds": round(secs, 1),
             "worker_cpu_s": round(cpu, 1),
             "worker_rss_mb": round(ds.rss_mb(sup.proc.pid if sup.proc else None), 1),

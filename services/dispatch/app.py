@@ -362,7 +362,9 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         due: list[tuple[str, datetime | None]] = []
         for n, (case_id, v) in enumerate(cases.items()):
             if v:
-                due.append((case_id, due_of(CaseRecord.model_validate_json(v))))
+                due.append(
+                    (case_id, escalation.stored_next_check(v, settings.sla_warn_share, taxonomy))
+                )
             if n % 500 == 499:
                 await asyncio.sleep(0)
         deadlines.rebuild(due)

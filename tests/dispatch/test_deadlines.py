@@ -54,3 +54,19 @@ def test_next_check_is_the_warning_then_the_deadline_then_nothing() -> None:
         warned, escalation.alert_command(warned, breach, warned.clock.deadline), TAX
     ).case  # type: ignore[union-attr]
     assert breached is not None and escalation.next_check(breached, 0.8, TAX) is None
+
+
+def test_a_restart_reads_the_stored_next_check_and_computes_it_for_older_records() -> None:
+    first = open_command(classified(abstained=False)).model_copy(update={"issued_at": T0})
+    case = decide(None, first, TAX).case
+    assert case is not None
+    expected = escalation.next_check(case, 0.8, TAX)
+    older = case.model_dump_json(exclude={"next_check"}).encode()  # written before the field
+    assert escalation.stored_next_check(older, 0.8, TAX) == expected
+    # stored: read as written, not recomputed (a different value proves which one is used)
+    stored = case.model_copy(update={"next_check": T0 + timedelta(days=9)})
+    assert escalation.stored_next_check(
+        stored.model_dump_json().encode(), 0.8, TAX
+    ) == T0 + timedelta(days=9)
+    none = case.model_copy(update={"next_check": None})
+    assert escalation.stored_next_check(none.model_dump_json().encode(), 0.8, TAX) is None

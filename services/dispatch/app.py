@@ -397,6 +397,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        # the header whole: aiohttp refuses a content_type argument carrying a charset
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return app

@@ -21,6 +21,7 @@ class Stack:
     settings: CommonSettings
     processes: dict[str, ServiceProcess]
     log_dir: Path
+    ports: dict[str, int]  # each service's health/metrics port (the API's is api_url's)
 
     def logs(self) -> str:
         return "\n".join(
@@ -34,6 +35,12 @@ class Stack:
 def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     """The four services as separate processes, as in production, on fresh topics."""
     api_port = standins.free_port()
+    ports = {
+        "api": api_port,
+        "classifier": standins.free_port(),
+        "dispatch": standins.free_port(),
+        "indexer": standins.free_port(),
+    }
     env = {
         "CITYOPS_KAFKA_BOOTSTRAP": infra.kafka.bootstrap,
         "CITYOPS_KAFKA_IDEMPOTENCE": str(infra.kafka.idempotence).lower(),
@@ -42,9 +49,9 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         "CITYOPS_INDEX_PREFIX": prefix,
         "CITYOPS_KAFKA_SESSION_TIMEOUT_MS": "6000",
         "CITYOPS_API_PORT": str(api_port),
-        "CITYOPS_CLASSIFIER_HEALTH_PORT": str(standins.free_port()),
-        "CITYOPS_DISPATCH_WEB_PORT": str(standins.free_port()),
-        "CITYOPS_INDEXER_HEALTH_PORT": str(standins.free_port()),
+        "CITYOPS_CLASSIFIER_HEALTH_PORT": str(ports["classifier"]),
+        "CITYOPS_DISPATCH_WEB_PORT": str(ports["dispatch"]),
+        "CITYOPS_INDEXER_HEALTH_PORT": str(ports["indexer"]),
         "CITYOPS_DISPATCH_DATA_DIR": str(tmp_path / "dispatch"),
     }
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]
@@ -56,7 +63,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     for proc in procs.values():
         proc.start()
     wait_ready(f"http://127.0.0.1:{api_port}", timeout=90)
-    stack = Stack(f"http://127.0.0.1:{api_port}", settings, procs, tmp_path / "logs")
+    stack = Stack(f"http://127.0.0.1:{api_port}", settings, procs, tmp_path / "logs", ports)
     try:
         yield stack
     finally:

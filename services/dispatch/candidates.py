@@ -274,7 +274,8 @@ class Shelf:
             if old is not None:
                 for sid in old.source_ids:
                     ref = ref.with_source(sid)
-                self._put(key, n, [ref if r.case_id == ref.case_id else r for r in refs])
+                if ref != old:  # the new case's own cell already has it from matching
+                    self._put(key, n, [ref if r.case_id == ref.case_id else r for r in refs])
                 return
         refs = self.bucket(key, head)
         if len(refs) < BUCKET_REFS:

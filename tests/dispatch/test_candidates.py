@@ -171,6 +171,24 @@ def test_upsert_replaces_the_same_case_and_keeps_its_known_sources() -> None:
     assert set(found[0].ref.source_ids) == {"s1", "s2"}
 
 
+def test_an_unchanged_ref_is_not_written_again() -> None:
+    class Counting(candidates.DictStore):
+        puts = 0
+
+        def put(self, key: str, value: bytes) -> None:
+            Counting.puts += 1
+            super().put(key, value)
+
+    shelf = candidates.Shelf(Counting())
+    k = candidates.key("cell", "C0102")
+    shelf.add(k, ref(1))
+    before = Counting.puts
+    shelf.add(k, ref(1))  # the upsert a new case's own cell gets after matching stored it
+    assert Counting.puts == before
+    shelf.add(k, ref(1).with_source("s9"))
+    assert Counting.puts == before + 1
+
+
 def test_a_withdrawn_case_is_gone_from_every_bucket() -> None:
     shelf = candidates.Shelf(candidates.DictStore())
     k = candidates.key("cell", "C0102")

@@ -29,7 +29,7 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaError
@@ -48,12 +48,14 @@ from services.dispatch.decision import Decision
 from services.dispatch.notifier import Notifier
 from services.dispatch.settings import DispatchSettings
 from services.dispatch.states import CaseRecord, Outgoing
+from services.dispatch.tables import TableStore, raw_table
 
 log = logging.getLogger(__name__)
 
 EVENTS = Counter("cityops_case_events_total", "Case events emitted", ["kind"])
 REJECTED = Counter("cityops_case_commands_rejected_total", "Commands rejected", ["command"])
 MERGED = Counter("cityops_sources_merged_total", "Sources joined to an existing case")
+T = TypeVar("T")
 EXIT_RETRY = 75  # EX_TEMPFAIL: the supervisor restarts the worker
 
 
@@ -71,33 +73,6 @@ class FaultDrill:
         if self.writes % self.every == 0:
             log.warning("fault drill: exiting after the table write", extra={"case_id": case_id})
             os._exit(70)
-
-
-class TableStore:
-    """The candidate index's :class:`candidates.Store` over a faust table of raw bytes."""
-
-    def __init__(self, table: faust.types.TableT) -> None:
-        self.table = table
-
-    def get(self, key: str) -> bytes | None:
-        value: bytes | None = self.table.get(key)
-        return value
-
-    def put(self, key: str, value: bytes) -> None:
-        self.table[key] = value
-
-    def delete(self, key: str) -> None:
-        if key in self.table:
-            del self.table[key]
-
-
-def raw_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT:
-    """A table whose values are bytes we encode ourselves (UTF-8 JSON: faust's own JSON
-    escapes each Chinese character to six bytes, and pydantic encodes faster). Faust takes
-    a table's value codec from its value type only, so it is set before first use."""
-    table = app.Table(name, default=None, partitions=partitions, value_type=bytes)
-    table.value_serializer = "raw"  # type: ignore[attr-defined]  # Collection has it, TableT does not declare it
-    return table
 
 
 def faust_options(settings: DispatchSettings) -> dict[str, Any]:
@@ -164,18 +139,8 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             try:
                 for event in events:
                     as_current(event)  # table writes go to this record's partition
-                    try:
-                        out = step(event.value)
-                    except InvalidMessage as exc:
-                        await reject(event, exc)
-                        continue
-                    except Exception as exc:  # process boundary: a bug must not stop the stream
-                        log.exception("step failed")
-                        await reject(
-                            event, InvalidMessage(f"internal error {type(exc).__name__}: {exc}")
-                        )
-                        continue
-                    acks += [await send(topic, key, value) for topic, key, value in out]
+                    out = await guarded(event, lambda e: step(e.value))
+                    acks += [await send(topic, key, value) for topic, key, value in out or []]
                 await bounded(durable())
                 await bounded(asyncio.gather(*acks))
             except (KafkaError, TimeoutError):
@@ -254,13 +219,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         batch = Batch()
         for event in events:
             as_current(event)
-            try:
-                decide_one(batch, event, decode(CaseCommand, event.value))
-            except InvalidMessage as exc:
-                await reject(event, exc)
-            except Exception as exc:  # process boundary: a bug must not stop the stream
-                log.exception("step failed")
-                await reject(event, InvalidMessage(f"internal error {type(exc).__name__}: {exc}"))
+            await guarded(event, lambda e: decide_one(batch, e, decode(CaseCommand, e.value)))
         try:
             for case_id, case in batch.changed.items():
                 as_current(batch.event_of[case_id])
@@ -292,10 +251,9 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             batch.changed[case.case_id] = case
         decision = workflow.decide(case, command, taxonomy)
         after = decision.case
-        if after is not None and after is not case:
-            after.next_check = escalation.next_check(after, settings.sla_warn_share, taxonomy)
         sends = outgoing(case, command, decision)
         if after is not None and after is not case:
+            after.next_check = escalation.next_check(after, settings.sla_warn_share, taxonomy)
             batch.changed[command.case_id] = after
             batch.add_sends(command.case_id, sends)
             batch.event_of[command.case_id] = event
@@ -310,7 +268,10 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     def observe(command: CaseCommand, case: CaseRecord | None, decision: Decision) -> None:
         for ev in decision.events:
             EVENTS.labels(ev.kind.value).inc()
-        deadlines.schedule(command.case_id, due_of(decision.case or case))
+        deadlines.schedule(
+            command.case_id,
+            escalation.scheduled_check(decision.case or case, settings.sla_warn_share, taxonomy),
+        )
         for breach in decision.notify:
             notifier.breach(breach)
         if decision.rejected:
@@ -324,6 +285,18 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
                 "rejected": decision.rejected,
             },
         )
+
+    async def guarded(event: faust.EventT, step: Callable[[faust.EventT], T]) -> T | None:
+        """``step(event)``, or None when the record is bad: it is dead-lettered with the
+        reason and the stream goes on."""
+        try:
+            return step(event)
+        except InvalidMessage as exc:
+            await reject(event, exc)
+        except Exception as exc:  # process boundary: a bug must not stop the stream
+            log.exception("step failed")
+            await reject(event, InvalidMessage(f"internal error {type(exc).__name__}: {exc}"))
+        return None
 
     async def reject(event: faust.EventT, error: InvalidMessage) -> None:
         m = event.message
@@ -347,11 +320,6 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             geo,
         )
         return out + [Outgoing.of(places_name, u.cell, u) for u in moves]
-
-    def due_of(case: CaseRecord | None) -> datetime | None:
-        if case is not None and case.next_check is None and case.clock is not None:
-            return escalation.next_check(case, settings.sla_warn_share, taxonomy)  # older record
-        return case.next_check if case is not None else None
 
     @cases.on_recover
     async def rebuild_deadlines() -> None:

@@ -283,7 +283,8 @@ class Shelf:
             return
         self._put(key, head + 1, [ref])
         self.store.put(key, str(head + 1).encode())
-        self._put(key, head + 1 - MAX_BUCKETS, [])
+        if head + 1 >= MAX_BUCKETS:
+            self._put(key, head + 1 - MAX_BUCKETS, [])
 
     def remove(self, key: str, case_id: str) -> None:
         """Withdraw every copy of a case's ref from ``key``."""

@@ -51,9 +51,19 @@ def stored_next_check(value: bytes, warn_share: float, taxonomy: Taxonomy) -> da
     hours cost ~0.3 ms a case to recompute. A record written before the field is computed."""
     fields = json.loads(value)
     if "next_check" not in fields:
-        return next_check(CaseRecord.model_validate(fields), warn_share, taxonomy)
+        return scheduled_check(CaseRecord.model_validate(fields), warn_share, taxonomy)
     at = fields["next_check"]
     return datetime.fromisoformat(at) if at else None
+
+
+def scheduled_check(
+    case: CaseRecord | None, warn_share: float, taxonomy: Taxonomy
+) -> datetime | None:
+    """The next check a case carries (``CaseRecord.next_check``, set by every step that
+    changes it); computed for a record written before the field."""
+    if case is not None and case.next_check is None and case.clock is not None:
+        return next_check(case, warn_share, taxonomy)
+    return case.next_check if case is not None else None
 
 
 def alert_command(case: CaseRecord, alert: SlaAlert, now: datetime) -> CaseCommand:

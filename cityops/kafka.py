@@ -28,6 +28,7 @@ from kafka.errors import TopicAlreadyExistsError
 from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
+from cityops.contracts import topics
 from cityops.contracts.events import DeadLetter
 from cityops.errors import (
     DependencyUnavailable,
@@ -189,13 +190,25 @@ def wait_for_broker(settings: CommonSettings, max_backoff_s: float = 30.0) -> No
         backoff = min(backoff * 2, max_backoff_s)
 
 
+def _compacted(settings: CommonSettings, name: str) -> bool:
+    return any(name == settings.topics.name(base) for base in topics.COMPACTED)
+
+
 def ensure_topics(settings: CommonSettings, names: Iterable[str]) -> list[str]:
     """Create missing topics with the configured partitions; return the ones created."""
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="cityops-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [n for n in names if n not in existing]
-        new = [NewTopic(n, settings.topic_partitions, settings.topic_replication) for n in wanted]
+        new = [
+            NewTopic(
+                n,
+                settings.topic_partitions,
+                settings.topic_replication,
+                topic_configs={"cleanup.policy": "compact"} if _compacted(settings, n) else {},
+            )
+            for n in wanted
+        ]
         if new:
             # Another process may create them between our list and create: fine.
             with contextlib.suppress(TopicAlreadyExistsError):

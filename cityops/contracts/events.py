@@ -21,6 +21,7 @@ from cityops.contracts.common import (
     SourceType,
     Wire,
 )
+from cityops.contracts.devices import DeviceRegistered
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 
@@ -46,15 +47,36 @@ class SensorReading(Wire):
     """``sensor.readings``, keyed by ``device_id``: one measurement from an IoT device."""
 
     schema_version: Literal[1] = 1
-    reading_id: str
-    device_id: str
-    device_type: str
-    metric: str
+    reading_id: str = Field(min_length=1, max_length=128)
+    device_id: str = Field(min_length=1, max_length=64)
+    device_type: str = Field(min_length=1, max_length=32)
+    metric: str = Field(min_length=1, max_length=32)
     value: float
-    unit: str | None = None
+    unit: str | None = Field(default=None, max_length=16)
     location: GeoPoint | None = None
     observed_at: AwareDatetime
     received_at: AwareDatetime
+
+
+class ReadingPoint(Wire):
+    """One reading of a device, as drawn on a case's chart."""
+
+    at: AwareDatetime
+    value: float = Field(allow_inf_nan=False)
+
+
+class SensorContext(Wire):
+    """What a sensor-born source carries for the people who read it: the device, the rule's
+    levels at the alarm, and the device's readings around it (at most 64, oldest first)."""
+
+    device_id: str = Field(min_length=1, max_length=64)
+    device_type: str = Field(min_length=1, max_length=32)
+    condition: str = Field(min_length=1, max_length=32)
+    metric: str = Field(min_length=1, max_length=32)
+    unit: str = Field(max_length=16)
+    threshold: float | None = Field(default=None, allow_inf_nan=False)
+    clear: float | None = Field(default=None, allow_inf_nan=False)
+    readings: tuple[ReadingPoint, ...] = Field(default=(), max_length=64)
 
 
 class CaseSource(Wire):
@@ -62,7 +84,8 @@ class CaseSource(Wire):
 
     ``source_id`` is stable, so replays and duplicates of one source never make two cases.
     ``asset_id`` names the 部件 asset watched by a sensor, when known, so that sensor-born
-    incidents and human reports of the same asset can merge.
+    incidents and human reports of the same asset can merge. ``sensor`` is set on sources
+    of type ``sensor``: the device, its levels and its readings around the alarm.
     """
 
     source_type: SourceType
@@ -73,7 +96,8 @@ class CaseSource(Wire):
     category_hint: str | None = Field(default=None, max_length=32)
     photos: Photos = ()
     reporter: Actor
-    asset_id: str | None = None
+    asset_id: str | None = Field(default=None, max_length=64)
+    sensor: SensorContext | None = None
     occurred_at: AwareDatetime
     received_at: AwareDatetime
 
@@ -127,6 +151,7 @@ class CommandKind(StrEnum):
     ATTACH = "attach"
     SPLIT = "split"
     SLA_ALERT = "sla_alert"
+    SENSOR_SIGNAL = "sensor_signal"
 
 
 class OpenCase(Wire):
@@ -250,6 +275,30 @@ class SlaAlert(Wire):
     deadline: AwareDatetime
 
 
+class SignalKind(StrEnum):
+    RECOVERED = "recovered"  # the readings stayed normal for the rule's period (核查 by sensor)
+    RELAPSED = "relapsed"  # the condition came back within the rule's relapse window (返工)
+
+
+class SensorSignal(Wire):
+    """(device) What a case's sensor says after its alarm, sent by the sensors service.
+
+    ``source`` is the incident's source (its ``sensor`` readings are those around the
+    signal), so a relapse after the case closed can open a new case from it.
+    ``closes_case``: the rule says the condition ends by itself (a flooded road drains),
+    so a case whose every source is a sensor may close on recovery without a department's
+    report; otherwise the recovery verifies the department's report, when it comes.
+    """
+
+    kind: Literal[CommandKind.SENSOR_SIGNAL] = CommandKind.SENSOR_SIGNAL
+    signal: SignalKind
+    source: CaseSource
+    classification: Classification
+    observed_at: AwareDatetime
+    text: Text
+    closes_case: bool = False
+
+
 CommandBody = Annotated[
     OpenCase
     | RegisterCase
@@ -268,7 +317,8 @@ CommandBody = Annotated[
     | MergeCase
     | AttachSources
     | SplitCase
-    | SlaAlert,
+    | SlaAlert
+    | SensorSignal,
     Field(discriminator="kind"),
 ]
 
@@ -313,6 +363,8 @@ class EventKind(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACHED = "sla_breached"
     COMMAND_REJECTED = "command_rejected"
+    SENSOR_VERIFIED = "sensor_verified"  # 核查 by the case's sensor: back to normal
+    SENSOR_RELAPSED = "sensor_relapsed"  # the sensor's condition came back
 
 
 class CaseEvent(Wire):
@@ -382,6 +434,29 @@ class DeadLetter(Wire):
     failed_at: AwareDatetime
 
 
+class NoticeKind(StrEnum):
+    FAULT = "fault"  # the device went silent (heartbeat missed)
+    BACK = "back"  # a silent device was heard from again
+
+
+class DeviceNotice(Wire):
+    """``sensor.notices``, keyed by ``device_id``: news for a device's maintainer, not a
+    city incident. ``number`` counts the device's faults from 1 (a ``back`` names the fault
+    it ends), so a replay repeats a notice's id rather than making a new one."""
+
+    schema_version: Literal[1] = 1
+    notice_id: str  # "<device_id>:fault:<number>" or "<device_id>:back:<number>"
+    kind: NoticeKind
+    device_id: str
+    device_type: str
+    maintainer: str
+    town: str | None = None
+    number: int = Field(ge=1)
+    text: Text
+    last_received_at: AwareDatetime | None = None
+    at: AwareDatetime
+
+
 TOPIC_MODELS: dict[str, type[Wire]] = {
     topics.REPORTS_SUBMITTED: ReportSubmitted,
     topics.SENSOR_READINGS: SensorReading,
@@ -389,4 +464,6 @@ TOPIC_MODELS: dict[str, type[Wire]] = {
     topics.CASES_COMMANDS: CaseCommand,
     topics.CASES_EVENTS: CaseEvent,
     topics.CASES_OUTCOMES: CommandOutcome,
+    topics.SENSOR_DEVICES: DeviceRegistered,
+    topics.SENSOR_NOTICES: DeviceNotice,
 }

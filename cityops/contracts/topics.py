@@ -11,17 +11,24 @@ from dataclasses import dataclass
 
 REPORTS_SUBMITTED = "reports.submitted"
 SENSOR_READINGS = "sensor.readings"
+SENSOR_DEVICES = "sensor.devices"  # the device registry, compacted: latest record per device
+SENSOR_NOTICES = "sensor.notices"  # device faults and returns, for maintainers
 CASES_CLASSIFIED = "cases.classified"
 CASES_COMMANDS = "cases.commands"
 CASES_EVENTS = "cases.events"
 CASES_OUTCOMES = "cases.outcomes"
 
 # One dead-letter topic per consumer group: the records that consumer could not process.
-CONSUMERS = ("classifier", "dispatch", "indexer")
+CONSUMERS = ("classifier", "dispatch", "indexer", "sensors")
+
+# Topics that keep only the latest record per key (cleanup.policy=compact).
+COMPACTED = frozenset({SENSOR_DEVICES})
 
 KEYS = {
     REPORTS_SUBMITTED: "report_id",
     SENSOR_READINGS: "device_id",
+    SENSOR_DEVICES: "device_id",
+    SENSOR_NOTICES: "device_id",
     CASES_CLASSIFIED: "source.source_id",
     CASES_COMMANDS: "case_id",
     CASES_EVENTS: "case_id",
@@ -51,6 +58,14 @@ class Topics:
         return self.name(SENSOR_READINGS)
 
     @property
+    def sensor_devices(self) -> str:
+        return self.name(SENSOR_DEVICES)
+
+    @property
+    def sensor_notices(self) -> str:
+        return self.name(SENSOR_NOTICES)
+
+    @property
     def cases_classified(self) -> str:
         return self.name(CASES_CLASSIFIED)
 
@@ -75,6 +90,8 @@ class Topics:
         base = [
             REPORTS_SUBMITTED,
             SENSOR_READINGS,
+            SENSOR_DEVICES,
+            SENSOR_NOTICES,
             CASES_CLASSIFIED,
             CASES_COMMANDS,
             CASES_EVENTS,

@@ -8,19 +8,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cityops import jurisdiction, sensors, taxonomy
 from cityops.contracts import GeoPoint
+from cityops.contracts.devices import DEVICE_ID_PATTERN, Asset, Device, KeyHash
 from cityops.errors import CityopsError
 from cityops.jurisdiction import Jurisdictions
 from cityops.sensors import Catalogue, Levels
 from cityops.taxonomy import Taxonomy
-from services.sensors.keys import KeyHash
-
-DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
 class DeviceRefused(CityopsError):
@@ -48,13 +45,6 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Asset(_Frozen):
-    """The 部件 a device watches: its taxonomy class and the asset's own id."""
-
-    category: str = Field(min_length=1, max_length=16)
-    asset_id: str = Field(min_length=1, max_length=64)
-
-
 class DeviceCreate(_Frozen):
     """What a caller asks to register (the API and the CSV import build this)."""
 
@@ -66,28 +56,7 @@ class DeviceCreate(_Frozen):
     thresholds: dict[str, Levels] = Field(default_factory=dict)
     acoustic_zone: str | None = None
     interval_s: int | None = Field(default=None, gt=0, le=7 * 86400)
-
-
-class Device(_Frozen):
-    """A registered device, with every default resolved (the rules read nothing else)."""
-
-    device_id: str = Field(pattern=DEVICE_ID_PATTERN)
-    type: str
-    location: GeoPoint
-    town: str
-    grid: str | None
-    maintainer: str
-    asset: Asset | None = None
-    thresholds: dict[str, Levels] = Field(default_factory=dict)
-    acoustic_zone: str | None = None
-    interval_s: int = Field(gt=0)
-    heartbeat_misses: int = Field(ge=1)
-    api_key: KeyHash | None = None
-
-    @property
-    def silent_after(self) -> timedelta:
-        """No reading for this long means the device has gone silent."""
-        return timedelta(seconds=self.interval_s * self.heartbeat_misses)
+    gateway_id: str | None = Field(default=None, pattern=DEVICE_ID_PATTERN)
 
 
 def _asset_reasons(spec: DeviceCreate, kind: sensors.SensorType, tax: Taxonomy) -> list[str]:
@@ -158,4 +127,5 @@ def register(spec: DeviceCreate, refs: Catalogues, api_key: KeyHash | None = Non
         interval_s=spec.interval_s or kind.interval_s,
         heartbeat_misses=kind.heartbeat_misses,
         api_key=api_key,
+        gateway_id=spec.gateway_id,
     )

@@ -23,9 +23,8 @@ import hmac
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from cityops.contracts.devices import KeyHash
 
 KEY_PREFIX = "cok_"
 MIN_KEY_CHARS = 32
@@ -43,17 +42,6 @@ class Pepper:
     def __post_init__(self) -> None:
         if len(self.secret) < MIN_PEPPER_BYTES:
             raise ValueError(f"a pepper needs at least {MIN_PEPPER_BYTES} bytes")
-
-
-class KeyHash(BaseModel):
-    """What the registry stores of a device's key."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    scheme: Literal["hmac-sha256"] = "hmac-sha256"
-    pepper_id: str = Field(min_length=1, max_length=32)
-    salt: str = Field(pattern=r"^[0-9a-f]{32}$")
-    digest: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 def _digest(plain: str, secret: bytes, salt: bytes) -> str:

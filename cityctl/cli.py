@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run one service (configured by CITYOPS_* variables)",
         description="Run one service until SIGTERM; see README, Configuration.",
     )
-    serve.add_argument("service", choices=["api", "classifier", "dispatch", "indexer"])
+    serve.add_argument("service", choices=["api", "classifier", "dispatch", "indexer", "sensors"])
     serve.set_defaults(func=_serve)
 
     init = sub.add_parser(
@@ -124,10 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run everything on local stand-ins with demo traffic",
-        description="Start noida-db and the four services (restarted with back-off, 1 s "
+        description="Start noida-db and the five services (restarted with back-off, 1 s "
         "doubling to 30 s, if they exit), a stream of demo reports and simulated "
         "dispatchers and departments; print the ports and the URL to open. Services use "
-        "their documented ports (api 8000, classifier 8001, dispatch 8002, indexer 8003; "
+        "their documented ports (api 8000, classifier 8001, dispatch 8002, indexer 8003, sensors 8004; "
         "Kafka 19092, Elasticsearch 19200), or a free port when one is taken. "
         "Ctrl-C stops it all.",
     )

@@ -48,6 +48,8 @@ def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
         "CITYOPS_CLASSIFIER_HEALTH_PORT": str(ports["classifier"].port),
         "CITYOPS_DISPATCH_WEB_PORT": str(ports["dispatch"].port),
         "CITYOPS_INDEXER_HEALTH_PORT": str(ports["indexer"].port),
+        "CITYOPS_SENSORS_WEB_PORT": str(ports["sensors"].port),
+        "CITYOPS_SENSORS_DATA_DIR": str(workdir / "sensors"),
         "CITYOPS_DISPATCH_DATA_DIR": str(workdir / "dispatch"),
     }
 

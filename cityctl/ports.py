@@ -20,6 +20,7 @@ DOCUMENTED = {
     "classifier": 8001,
     "dispatch": 8002,
     "indexer": 8003,
+    "sensors": 8004,
     "kafka": 19092,
     "elasticsearch": 19200,
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-SERVICES = ("api", "classifier", "dispatch", "indexer")
+SERVICES = ("api", "classifier", "dispatch", "indexer", "sensors")
 
 
 @dataclass

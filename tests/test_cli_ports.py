@@ -20,6 +20,7 @@ def test_the_documented_ports_when_all_are_free() -> None:
         "classifier": 8001,
         "dispatch": 8002,
         "indexer": 8003,
+        "sensors": 8004,
         "kafka": 19092,
         "elasticsearch": 19200,
     }

@@ -40,6 +40,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         "classifier": standins.free_port(),
         "dispatch": standins.free_port(),
         "indexer": standins.free_port(),
+        "sensors": standins.free_port(),
     }
     env = {
         "CITYOPS_KAFKA_BOOTSTRAP": infra.kafka.bootstrap,
@@ -52,6 +53,8 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         "CITYOPS_CLASSIFIER_HEALTH_PORT": str(ports["classifier"]),
         "CITYOPS_DISPATCH_WEB_PORT": str(ports["dispatch"]),
         "CITYOPS_INDEXER_HEALTH_PORT": str(ports["indexer"]),
+        "CITYOPS_SENSORS_WEB_PORT": str(ports["sensors"]),
+        "CITYOPS_SENSORS_DATA_DIR": str(tmp_path / "sensors"),
         "CITYOPS_DISPATCH_DATA_DIR": str(tmp_path / "dispatch"),
     }
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]

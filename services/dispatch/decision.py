@@ -15,6 +15,15 @@ class Rejection(Exception):
     """A command that does not apply to the case as it stands; the message says why."""
 
 
+class Unchanged(Exception):
+    """A command that applies but leaves the case as it is: no event, not remembered (a
+    redelivery does the same again), maybe follow-ups for other cases."""
+
+    def __init__(self, followups: list[CaseCommand] | None = None) -> None:
+        super().__init__("unchanged")
+        self.followups = followups or []
+
+
 @dataclass
 class Decision:
     case: CaseRecord | None

@@ -10,6 +10,7 @@ OPEN_STATES = frozenset(CaseState) - TERMINAL
 DISPATCHERS = frozenset({Role.DISPATCHER, Role.ADMIN})
 DEPARTMENT = frozenset({Role.DEPARTMENT})
 SYSTEM = frozenset({Role.SYSTEM})
+DEVICES = frozenset({Role.DEVICE}) | SYSTEM
 
 RULES: dict[CommandKind, tuple[frozenset[Role], frozenset[CaseState]]] = {
     CommandKind.REGISTER: (DISPATCHERS, frozenset({S.PENDING})),
@@ -29,6 +30,8 @@ RULES: dict[CommandKind, tuple[frozenset[Role], frozenset[CaseState]]] = {
     CommandKind.SPLIT: (DISPATCHERS, OPEN_STATES),
     CommandKind.ATTACH: (SYSTEM | DISPATCHERS, frozenset(CaseState)),  # a merge's second half
     CommandKind.SLA_ALERT: (SYSTEM, OPEN_STATES - {S.DEFERRED}),
+    # every state: on a closed case a relapse opens a follow-up case (lifecycle.sensor_signal)
+    CommandKind.SENSOR_SIGNAL: (DEVICES, frozenset(CaseState)),
 }
 
 # Commands that need a reason, because the people who read the timeline will ask why.

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from cityops.contracts import CaseSource, Classification
+from cityops.contracts import CaseSource, Classification, SourceType
 from cityops.contracts.states import CaseState
 
 APPLIED_MEMORY = 200  # command ids remembered per case, to make redelivery a no-op
@@ -22,6 +22,14 @@ class Clock(BaseModel):
     warned: bool = False
     breached: bool = False
     paused_remaining_h: float | None = None  # set while deferred (缓办)
+
+
+class SensorRecovery(BaseModel):
+    """A sensor's recovery that came before the department's report (核查 waiting for it)."""
+
+    source_id: str
+    device_id: str | None = None
+    since: datetime  # when the readings were observed normal
 
 
 class Outgoing(BaseModel):
@@ -55,6 +63,9 @@ class CaseRecord(BaseModel):
     pending_extension_h: float | None = None
     rework_count: int = 0
     returned_count: int = 0
+    # The case's sensor recovered before the department reported back: the report is
+    # verified on arrival. Cleared when the sensor relapses.
+    sensor_recovery: SensorRecovery | None = None
     # When the deadline timer must next look at the case (escalation.next_check), kept so
     # that a restarted worker rebuilds its deadline index without recomputing working hours
     next_check: datetime | None = None
@@ -78,6 +89,13 @@ class CaseRecord(BaseModel):
     def drop_source(self, source_id: str) -> None:
         self.sources = [s for s in self.sources if s.source_id != source_id]
         self.source_count -= 1
+
+    @property
+    def sensor_only(self) -> bool:
+        """Every source of the case is a sensor's (and every source is kept, so known)."""
+        return 0 < self.source_count == len(self.sources) and all(
+            s.source_type is SourceType.SENSOR for s in self.sources
+        )
 
     def remember(self, command_id: str) -> None:
         self.applied = [*self.applied, command_id][-APPLIED_MEMORY:]

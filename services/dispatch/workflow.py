@@ -15,7 +15,7 @@ from typing import Any
 from cityops.contracts import CaseCommand, CommandKind, EventKind, OpenCase
 from cityops.taxonomy import Taxonomy
 from services.dispatch import lifecycle
-from services.dispatch.decision import Decision, Emitter, Rejection
+from services.dispatch.decision import Decision, Emitter, Rejection, Unchanged
 from services.dispatch.permissions import NEEDS_REASON, RULES
 from services.dispatch.states import CaseRecord
 
@@ -37,6 +37,8 @@ def decide(case: CaseRecord | None, command: CaseCommand, taxonomy: Taxonomy) ->
         followups = HANDLERS[body.kind](out, body, taxonomy) or []
     except Rejection as exc:
         return _reject(case, command, str(exc))
+    except Unchanged as quiet:
+        return Decision(case, followups=quiet.followups)
     work.updated_at = max(work.updated_at, command.issued_at)
     work.remember(command.command_id)
     notify = [e for e in out.events if e.kind is EventKind.SLA_BREACHED]
@@ -90,6 +92,7 @@ HANDLERS: dict[CommandKind, Handler] = {
     CommandKind.ATTACH: lifecycle.attach,
     CommandKind.SPLIT: lifecycle.split,
     CommandKind.SLA_ALERT: lifecycle.sla_alert,
+    CommandKind.SENSOR_SIGNAL: lifecycle.sensor_signal,
 }
 
 __all__ = ["Decision", "Rejection", "decide"]

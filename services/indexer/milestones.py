@@ -22,7 +22,11 @@ Milestone = dict[str, Any]
 # The data keys the figures read: the clock (stage, deadline), automatic dispatch, on time.
 DATA_KEYS = ("stage", "deadline", "auto", "on_time")
 # Events that never move a figure by themselves (the state is unchanged, no clock named).
-SILENT = frozenset({EventKind.COMMAND_REJECTED})
+# A sensor's signals are observations: the state changes they cause come as their own
+# events (verified, closed, rework), and a flapping sensor must not crowd those out.
+SILENT = frozenset(
+    {EventKind.COMMAND_REJECTED, EventKind.SENSOR_VERIFIED, EventKind.SENSOR_RELAPSED}
+)
 
 
 def milestone(event: CaseEvent) -> Milestone:

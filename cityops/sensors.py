@@ -172,6 +172,9 @@ class Rule(_Frozen):
     text: str
     rate_text: str | None = None
     recovered_text: str
+    # The condition ends by itself (a flooded road drains, a noise stops): a case whose
+    # every source is a sensor closes when the sensor recovers, without a department's report.
+    closes_case: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> Rule:

@@ -7,15 +7,16 @@ everything its commands of the batch send, in order.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import faust
-from faust.streams import _current_event
 
+from cityops.tables import as_current
 from services.dispatch.states import CaseRecord, Outgoing
+
+__all__ = ["Batch", "as_current"]
 
 
 @dataclass
@@ -34,11 +35,3 @@ class Batch:
 
     def add_sends(self, case_id: str, sends: list[Outgoing]) -> None:
         self.sends.setdefault(case_id, []).extend(sends)
-
-
-def as_current(event: faust.EventT) -> None:
-    """Make ``event`` faust's current event: a table write goes to the store and changelog
-    partition of the current event, which must be the partition of the case written
-    (commands are keyed by case id and co-partitioned with the table). Faust sets it only
-    while a stream yields one event; a batch writes for many."""
-    _current_event.set(weakref.ref(event))

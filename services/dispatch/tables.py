@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import faust
 
+from cityops.tables import raw_table
 
-def raw_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT:
-    """A table whose values are bytes we encode ourselves (UTF-8 JSON: faust's own JSON
-    escapes each Chinese character to six bytes, and pydantic encodes faster). Faust takes
-    a table's value codec from its value type only, so it is set before first use."""
-    table = app.Table(name, default=None, partitions=partitions, value_type=bytes)
-    table.value_serializer = "raw"  # type: ignore[attr-defined]  # Collection has it, TableT does not declare it
-    return table
+__all__ = ["TableStore", "raw_table"]
 
 
 class TableStore:

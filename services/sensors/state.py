@@ -3,7 +3,8 @@
 The state never grows with the number of readings. Its largest value is one
 :class:`ConditionState` per rule of the device's type (two at most today), each with a window
 of at most ``MAX_WINDOW`` (32) samples of bounded size (a reading id is at most 128
-characters), plus a few times and counters: under 10 KB in UTF-8 JSON (tested).
+characters), plus a few times and counters: under 10 KB in UTF-8 JSON (tested). The link
+to the incident's case adds a case id and at most ``MAX_PENDING`` short signals.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from services.sensors.window import Sample
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A signal for the incident's case, held until the case's id is known (the link)."""
+
+    signal: str  # "recovered" or "relapsed"
+    number: int
+    observed_at: datetime
+    text: str
+
+
+MAX_PENDING = 4  # signals held per condition while its case id is unknown
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionState:
     """One condition of one device: its window and its incident."""
 
@@ -26,6 +40,8 @@ class ConditionState:
     opened_at: datetime | None = None  # event time the open (or last) incident began
     normal_since: datetime | None = None  # start of the trailing run of clear readings
     recovered_at: datetime | None = None  # event time of the last recovery
+    case_id: str | None = None  # the case holding incident ``number`` (learned from its events)
+    pending: tuple[Pending, ...] = ()  # signals waiting for ``case_id`` (at most MAX_PENDING)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ def _demo(args: argparse.Namespace) -> int:
         rate=args.rate,
         fresh=args.fresh,
         workers=not args.no_workers,
+        sensors=not args.no_sensors,
     )
     return run_demo(options)
 
@@ -74,6 +75,41 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensors_simulate(args: argparse.Namespace) -> int:
+    from cityctl.sensors_sim import SimOptions, dry_run, run
+    from cityops.settings import CommonSettings
+
+    options = SimOptions(
+        devices=args.devices,
+        seed=args.seed,
+        speed=args.speed,
+        storm_at_min=args.storm_at,
+        storm_for_min=args.storm_for,
+        duration_s=args.duration,
+        count=args.count,
+    )
+    if args.dry_run:
+        dry_run(options, print, lambda line: print(line, file=sys.stderr))
+        return 0
+    import signal
+    import threading
+
+    from kafka.errors import KafkaError
+
+    settings = CommonSettings()
+    logs.setup("sensors-sim", settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        made = run(settings, options, stop)
+    except KafkaError as exc:
+        print(f"Kafka at {settings.kafka_bootstrap}: {exc!r}", file=sys.stderr)
+        return 1
+    print(f"sent {made} readings")
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     from cityops.search import make_client
     from cityops.settings import CommonSettings
@@ -95,6 +131,58 @@ def _non_negative(value: str) -> float:
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
     return number
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
+    return number
+
+
+def _add_sensors(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sensors = sub.add_parser(
+        "sensors",
+        help="IoT devices: simulate Lingang's fleet",
+        description="Tools for the IoT sensors of issue 10.",
+    )
+    sensors_sub = sensors.add_subparsers(dest="sensors_command", required=True, metavar="COMMAND")
+    ss = sensors_sub.add_parser(
+        "simulate",
+        help="register simulated devices and send their readings to Kafka",
+        description="Register a deterministic fleet across every Lingang town on "
+        "sensor.devices, then send its readings to sensor.readings (CITYOPS_KAFKA_BOOTSTRAP): "
+        "day and night, bins filling, a rainstorm flooding the low-lying grids and receding, "
+        "tilted covers, dark lamps, flaky devices and a slow drift. Simulated time runs "
+        "--speed times the wall clock; readings carry it in observed_at and received_at.",
+    )
+    ss.add_argument("--devices", type=int, default=300, help="fleet size (300)")
+    ss.add_argument("--seed", type=int, default=7, help="same seed, same fleet and readings")
+    ss.add_argument(
+        "--speed",
+        type=_positive,
+        default=10.0,
+        help="simulated seconds per second (10; 1: real time)",
+    )
+    ss.add_argument(
+        "--storm-at",
+        type=_non_negative,
+        default=10.0,
+        help="rainstorm start, simulated minutes (10)",
+    )
+    ss.add_argument(
+        "--storm-for", type=_positive, default=60.0, help="rainstorm length, simulated minutes (60)"
+    )
+    ss.add_argument(
+        "--duration", type=_positive, default=None, help="stop after S seconds (default: never)"
+    )
+    ss.add_argument("--count", type=int, default=None, help="stop after N readings")
+    ss.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="no Kafka: fleet summary on stderr, the first readings (--count, 50) as JSON lines",
+    )
+    ss.set_defaults(func=_sensors_simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no simulated dispatchers and departments: cases stay where people put them",
     )
+    demo.add_argument(
+        "--no-sensors",
+        action="store_true",
+        help="no simulated IoT devices (by default 300 devices send readings at 10x speed)",
+    )
     demo.add_argument("--workdir", default="var/demo", help="data and logs (default var/demo)")
     demo.add_argument("--fresh", action="store_true", help="delete earlier demo data first")
     demo.set_defaults(func=_demo)
@@ -164,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--count", type=int, default=None, help="stop after N (default: never)")
     sim.add_argument("--seed", type=int, default=7)
     sim.set_defaults(func=_simulate)
+
+    _add_sensors(sub)
 
     rp = sub.add_parser(
         "replay",

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cityctl import sensors_sim
 from cityctl.ports import DOCUMENTED, Port, choose_ports, describe, port_is_free
 from cityctl.processes import SERVICES, ServiceProcess, is_ready, service_env
 from cityctl.simulate import run as simulate
@@ -36,6 +37,7 @@ class DemoOptions:
     rate: float = 2.0  # demo reports per second; 0: none
     fresh: bool = False
     workers: bool = True  # simulated dispatchers and departments move cases along
+    sensors: bool = True  # simulated IoT devices send readings (cityctl/sensors_sim.py)
     backoff: Backoff = field(default_factory=Backoff)
 
 
@@ -73,17 +75,18 @@ def run_demo(options: DemoOptions) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    settings = CommonSettings(
+        kafka_bootstrap=env["CITYOPS_KAFKA_BOOTSTRAP"], es_url=env["CITYOPS_ES_URL"]
+    )
+    devices: threading.Thread | None = None
     try:
-        provision(
-            CommonSettings(
-                kafka_bootstrap=env["CITYOPS_KAFKA_BOOTSTRAP"], es_url=env["CITYOPS_ES_URL"]
-            )
-        )
+        provision(settings)
         supervisor.start_all()
         url = f"http://127.0.0.1:{ports['api'].port}/"
         if not _wait_ready(url, supervisor, server, stop):
             return 0 if stop.is_set() else 1
         _start_traffic(url, options, stop)
+        devices = _start_sensors(settings, options, stop)
         print(f"\ncityops is running. Open {url}  (API docs: {url}docs)")
         print(f"logs: {logs}   press Ctrl-C to stop\n")
         while not stop.wait(0.5):
@@ -94,6 +97,8 @@ def run_demo(options: DemoOptions) -> int:
         return 0
     finally:
         stop.set()
+        if devices is not None:
+            devices.join(timeout=15)  # flush its last readings while Kafka is still up
         print("stopping services ...")
         supervisor.stop_all(timeout=20)
         server.stop()
@@ -132,3 +137,23 @@ def _start_traffic(url: str, options: DemoOptions, stop: threading.Event) -> Non
         print("simulated dispatchers and departments move cases along (--no-workers: off)")
     else:
         print("simulated dispatchers and departments: off (--no-workers)")
+
+
+def _start_sensors(
+    settings: CommonSettings, options: DemoOptions, stop: threading.Event
+) -> threading.Thread | None:
+    if not options.sensors:
+        print("simulated IoT devices: off (--no-sensors)")
+        return None
+    sim = sensors_sim.SimOptions()
+    fleet = sensors_sim.build(sim.seed, sim.devices)
+    thread = threading.Thread(
+        target=sensors_sim.run, daemon=True, args=(settings, sim, stop, fleet), name="sensors-sim"
+    )
+    thread.start()
+    print(
+        f"simulated IoT devices: {len(fleet)} registered, "
+        f"{sensors_sim.per_second(fleet, sim.speed):.0f} readings a second at {sim.speed:g}x "
+        f"speed, a rainstorm {sim.storm_at_min * 60 / sim.speed:.0f} s in (--no-sensors: off)"
+    )
+    return thread

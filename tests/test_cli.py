@@ -12,7 +12,17 @@ import pytest
 
 from cityctl.cli import build_parser
 
-COMMANDS = {"serve", "init", "demo", "standins", "simulate", "replay", "router", "stats"}
+COMMANDS = {
+    "serve",
+    "init",
+    "demo",
+    "standins",
+    "simulate",
+    "sensors",
+    "replay",
+    "router",
+    "stats",
+}
 
 
 def subcommands(
@@ -68,3 +78,23 @@ def test_demo_refuses_a_negative_rate(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--rate", "-1"])
     assert "must be 0 or more" in capsys.readouterr().err
+
+
+def test_demo_runs_the_sensor_simulator_unless_told_not_to() -> None:
+    assert build_parser().parse_args(["demo"]).no_sensors is False
+    assert build_parser().parse_args(["demo", "--no-sensors"]).no_sensors is True
+
+
+def test_sensors_simulate_defaults_and_switches() -> None:
+    args = build_parser().parse_args(["sensors", "simulate"])
+    assert (args.devices, args.seed, args.speed, args.storm_at, args.dry_run) == (
+        300,
+        7,
+        10.0,
+        10.0,
+        False,
+    )
+    args = build_parser().parse_args(
+        ["sensors", "simulate", "--devices", "50", "--speed", "1", "--storm-at", "2", "--dry-run"]
+    )
+    assert (args.devices, args.speed, args.storm_at, args.dry_run) == (50, 1.0, 2.0, True)

@@ -20,6 +20,8 @@ from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
 from services.api.limits import BodyLimit
+from services.api.sensors import views as sensor_views
+from services.api.sensors.service import SensorServices
 from services.api.settings import ApiSettings
 from services.api.stats.service import StatsService
 from services.api.stats.views import router as stats_router
@@ -45,10 +47,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.stats = StatsService(es, model.cases.alias, taxonomy.load(), jurisdiction.load())
         app.state.es = es
         app.state.producer = producer
+        sensors = SensorServices.build(settings, producer)
+        sensors.feed.start()  # reads the device registry; sensor routes answer 503 until read
+        app.state.registry, app.state.sensor_intake = sensors.registry, sensors.intake
+        app.state.admin_token = settings.admin_token
         log.info("service started", extra={"port": settings.api_port})
         try:
             yield
         finally:
+            await sensors.feed.stop()
             await producer.stop()  # flushes reports still in flight
             await es.close()
             log.info("service stopped")
@@ -59,6 +66,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(ingest_router)
     app.include_router(cases_router)
     app.include_router(stats_router)
+    sensor_views.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -41,6 +41,7 @@ class DirectoryFeed:
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())
+        self._task.add_done_callback(_report)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -101,3 +102,9 @@ class DirectoryFeed:
                 "registry record skipped",
                 extra={"topic": record.topic, "offset": record.offset, "error": str(exc)},
             )
+
+
+def _report(task: asyncio.Task[None]) -> None:
+    """The feed is a process boundary: a failure is logged with its traceback."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("device directory stopped", exc_info=task.exception())

@@ -31,7 +31,7 @@ from services.api.sensors.models import (
 from services.sensors import keys
 from services.sensors.devices import Catalogues, register
 from services.sensors.keys import Pepper
-from services.sensors.registry_csv import parse_devices
+from services.sensors.registry_csv import RowError, parse_devices
 
 
 class RegistryError(CityopsError):
@@ -97,8 +97,7 @@ class RegistryService:
         imported = parse_devices(text, self.refs, self.pepper, known_ids=self.directory.ids())
         if any(e.line == 1 for e in imported.errors):  # the header: the whole file is refused
             raise FileRefused(tuple(r for e in imported.errors for r in e.reasons))
-        refused = [ImportRow(line=e.line, device_id=e.device_id, status="refused",
-                             reasons=list(e.reasons)) for e in imported.errors]  # fmt: skip
+        refused = [_refused_row(e) for e in imported.errors]
         lines = _lines(text, {e.line for e in imported.errors})
         rows = []
         for device in imported.devices:
@@ -108,8 +107,9 @@ class RegistryService:
                 device = device.model_copy(update={"api_key": key})
             await self._write(device, retired=False)
             line = lines.get(device.device_id, 0)
-            rows.append(ImportRow(line=line, device_id=device.device_id, status="registered",
-                                  api_key=plain))  # fmt: skip
+            rows.append(
+                ImportRow(line=line, device_id=device.device_id, status="registered", api_key=plain)
+            )
         results = sorted(rows + refused, key=lambda r: r.line)
         return ImportAnswer(registered=len(rows), refused=len(refused), results=results)
 
@@ -140,6 +140,12 @@ class RegistryService:
         )
         self.directory.apply_written(record)
         return Entry(device, retired, record.registered_at)
+
+
+def _refused_row(error: RowError) -> ImportRow:
+    return ImportRow(
+        line=error.line, device_id=error.device_id, status="refused", reasons=list(error.reasons)
+    )
 
 
 def _lines(text: str, refused: set[int]) -> dict[str, int]:

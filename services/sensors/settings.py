@@ -23,8 +23,9 @@ class SensorsSettings(CommonSettings):
         default=15.0, gt=0, description="how often silent devices are looked for"
     )
     sensors_hotspot_count: int = Field(
-        default=3, ge=2, description="cases of one class at one place within the window that "
-        "make a hotspot (K)"
+        default=3,
+        ge=2,
+        description="cases of one class at one place within the window that make a hotspot (K)",
     )
     sensors_hotspot_window_days: float = Field(
         default=30.0, gt=0, description="the hotspot window, in days"

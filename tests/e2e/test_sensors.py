@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from cityops import jurisdiction
@@ -106,6 +107,16 @@ class Events:
             for r in records:
                 event = decode(CaseEvent, r.value)
                 self.by_case[event.case_id].append(event)
+
+    def case_of(self, source_id: str) -> str | None:
+        """The case that holds ``source_id`` now (the last event naming it wins)."""
+        owner = None
+        for case_id, events in self.by_case.items():
+            for e in events:
+                sources = [e.data["source"]] if "source" in e.data else e.data.get("sources", [])
+                if any(s and s.get("source_id") == source_id for s in sources or []):
+                    owner = case_id
+        return owner
 
     def kinds(self, case_id: str) -> list[EventKind]:
         return [e.kind for e in self.by_case[case_id]]
@@ -256,3 +267,89 @@ async def test_bad_readings_are_dead_lettered_with_their_reason(stack: Stack) ->
     assert any("JSON" in r or "json" in r for r in reasons), reasons
     assert any("future" in r or "skew" in r or "ahead" in r for r in reasons), reasons
     assert any("range" in r for r in reasons), reasons
+
+
+def grid_worker_report(point: GeoPoint, key: str) -> dict[str, object]:
+    """A grid worker's photo report of a lifted cover a few metres from ``point``."""
+    return {
+        "idempotency_key": key,
+        "source_type": "grid_worker",
+        "text": "巡查发现路口井盖翘起移位，车辆经过有响声，已拍照，请尽快处理",
+        "location": {"lat": point.lat + 0.00004, "lon": point.lon},
+        "category_hint": "E0507",
+        "photos": [f"https://photos.example/{key}.jpg"],
+        "reporter": {"id": "gw-007", "role": "grid_worker"},
+    }
+
+
+def cover_readings(device: Device, start: datetime) -> list[tuple[str, bytes]]:
+    """Three tilted readings, five minutes apart: 2 of 3 breaches open the incident."""
+    return [
+        (
+            device.device_id,
+            encode(reading(device, start + timedelta(minutes=5 * i), 35.0, "tilt_deg", "deg")),
+        )
+        for i in range(3)
+    ]
+
+
+async def test_a_cover_alarm_and_a_grid_workers_report_make_one_case_in_either_order(
+    stack: Stack,
+) -> None:
+    first, second = grid_points(2, stride=31)
+    alarm_first, report_first = (
+        devices(
+            "manhole_cover",
+            [point],
+            name,
+            asset=Asset(category="C0101", asset_id=f"JG-{name}"),
+        )[0]
+        for point, name in ((first, "order-a"), (second, "order-b"))
+    )
+    await register_all(stack, [alarm_first, report_first])
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=12)
+    readings = stack.settings.topics.sensor_readings
+    async with (
+        Events(stack) as events,
+        httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client,
+    ):
+        # order A: the sensor's alarm opens the case, the grid worker's report joins it
+        await produce(stack, readings, cover_readings(alarm_first, start))
+
+        async def alarm_opened() -> bool:
+            await events.poll()
+            return len(events.sensor_cases("order-a")) == 1
+
+        await eventually(alarm_opened, timeout=120, interval=0.2)
+        answer = await client.post("/api/v1/reports", json=grid_worker_report(first, "corr-order-a"))
+        assert answer.status_code == 202, answer.text
+        report_a = answer.json()["report_id"]
+
+        # order B: the report opens the case, the alarm joins it
+        answer = await client.post("/api/v1/reports", json=grid_worker_report(second, "corr-order-b"))
+        assert answer.status_code == 202, answer.text
+        report_b = answer.json()["report_id"]
+
+        async def report_opened() -> bool:
+            await events.poll()
+            return events.case_of(report_b) is not None
+
+        await eventually(report_opened, timeout=120, interval=0.2)
+        await produce(stack, readings, cover_readings(report_first, start))
+
+        async def both_joined() -> bool:
+            await events.poll()
+            return len(events.sensor_cases("order-b")) == 1 and events.case_of(report_a) is not None
+
+        await eventually(both_joined, timeout=120, interval=0.2)
+        for report_id, prefix in ((report_a, "order-a"), (report_b, "order-b")):
+            ((case_id, _),) = events.sensor_cases(prefix).items()
+            assert events.case_of(report_id) == case_id, stack.logs()
+
+            async def shows_both(case_id: str = case_id) -> bool:
+                answer = await client.get(f"/api/v1/cases/{case_id}")
+                return answer.status_code == 200 and answer.json()["report_count"] == 2
+
+            await eventually(shows_both, timeout=60, interval=0.5)
+            case = (await client.get(f"/api/v1/cases/{case_id}")).json()
+            assert sorted(s["source_type"] for s in case["sources"]) == ["grid_worker", "sensor"]

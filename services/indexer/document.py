@@ -6,7 +6,9 @@ the document and changes nothing, which makes replays and redeliveries idempoten
 The document is bounded whatever the case lives through: no timeline (the events index
 holds it, ``services/indexer/entries.py``), at most ``MAX_SOURCE_BRIEFS`` source briefs (the
 first and the most recent; ``report_count`` counts them all) and at most ``MAX_MILESTONES``
-milestones (``services/indexer/milestones.py``). The deadline state (``sla_state``) is the
+milestones (``services/indexer/milestones.py``). A sensor source's brief keeps its
+``sensor`` context for the console's chart: at most 64 readings by contract, about 5 KB,
+so ten such briefs add at most about 50 KB. The deadline state (``sla_state``) is the
 one dispatch writes into every event's data; an event without it (older events) keeps the
 current value, except the explicit SLA events.
 """
@@ -131,9 +133,14 @@ def _add_sources(doc: Doc, sources: list[dict[str, Any]], count: int | None) -> 
     doc["report_count"] = count if count is not None else doc["report_count"] + len(added)
 
 
+BRIEF_FIELDS = ("source_id", "source_type", "text", "occurred_at", "received_at")
+
+
 def _brief(source: dict[str, Any]) -> dict[str, Any]:
-    brief = {k: source.get(k) for k in ("source_id", "source_type", "text", "received_at")}
+    brief = {k: source.get(k) for k in BRIEF_FIELDS}
     brief["reporter"] = source["reporter"]["id"]
+    if source.get("sensor"):
+        brief["sensor"] = source["sensor"]
     return brief
 
 

@@ -25,6 +25,40 @@ def source(source_id: str, source_type: str = "citizen_app") -> dict[str, Any]:
     return {**data, "source_id": source_id, "source_type": source_type, "text": f"上报 {source_id}"}
 
 
+def sensor_context(device_id: str = "wl-001", points: int = 64) -> dict[str, Any]:
+    """A water-level sensor's context: dry, then 25 cm from the middle of the window on."""
+    readings = [
+        {
+            "at": (T0 + timedelta(seconds=10 * i)).isoformat(),
+            "value": 2.0 if i < points // 2 else 25.0,
+        }
+        for i in range(points)
+    ]
+    return {
+        "device_id": device_id, "device_type": "water_level", "condition": "waterlogging",
+        "metric": "water_depth_cm", "unit": "cm", "threshold": 15.0, "clear": 5.0,
+        "readings": readings,
+    }  # fmt: skip
+
+
+def sensor_source(source_id: str, device_id: str = "wl-001") -> dict[str, Any]:
+    return {
+        **source(source_id, "sensor"),
+        "text": f"设备 {device_id} 积水 25 cm",
+        "reporter": {"id": device_id, "role": "device"},
+        "sensor": sensor_context(device_id),
+    }
+
+
+def proactive_source(place: str, number: int, text: str) -> dict[str, Any]:
+    """A hotspot's source as the sensors service writes it (``place`` = ``<class>|grid:<g>``)."""
+    return {
+        **source(f"hotspot:{place}:{number}", "proactive"),
+        "text": text,
+        "reporter": {"id": "cityops", "role": "system"},
+    }
+
+
 def classification() -> dict[str, Any]:
     return CaseClassified.model_validate(_CLASSIFIED).classification.model_dump(mode="json")
 

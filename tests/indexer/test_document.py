@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime
 
 from cityops import taxonomy
@@ -5,8 +6,9 @@ from cityops.search import MAX_MILESTONES, MAX_SOURCE_BRIEFS
 from services.dispatch.case_ids import open_command
 from services.dispatch.workflow import decide
 from services.indexer.document import fold, fold_all
+from services.indexer.timeline import entry
 from tests.dispatch.test_workflow import classified, dispatch
-from tests.indexer.builders import event, opened, source
+from tests.indexer.builders import event, opened, sensor_context, sensor_source, source
 
 TAX = taxonomy.load()
 
@@ -98,3 +100,37 @@ def test_sla_state_comes_from_the_event_data() -> None:
     breached = event("LGA", 3, "sla_breached", "pending", 7, priority="urgent",
                      sla_state="breached")  # fmt: skip
     assert fold(doc, breached)["sla_state"] == "breached"
+
+
+def test_a_sensor_source_keeps_its_readings_for_the_chart() -> None:
+    alarm = sensor_source("sensor:wl-001:waterlogging:1")
+    events = [
+        opened("LGA", "r0"),
+        event("LGA", 2, "source_attached", "pending", 1, source=alarm, report_count=2),
+    ]
+    doc = fold_all(None, events)
+    assert doc is not None and doc["source_types"] == ["citizen_app", "sensor"]
+    human, sensor = doc["sources"]
+    assert "sensor" not in human and human["occurred_at"]
+    assert sensor["sensor"] == sensor_context("wl-001") and len(sensor["sensor"]["readings"]) == 64
+    assert sensor["reporter"] == "wl-001"
+
+
+def test_ten_sensor_briefs_stay_small() -> None:
+    events = [opened("LGA", "r0")]
+    for n in range(1, 30):
+        src = sensor_source(f"sensor:wl-{n:03d}:waterlogging:1", f"wl-{n:03d}")
+        events.append(event("LGA", n + 1, "source_attached", "pending", n, source=src))
+    doc = fold_all(None, events)
+    assert doc is not None and len(doc["sources"]) == MAX_SOURCE_BRIEFS
+    assert len(json.dumps(doc, ensure_ascii=False)) < 80_000
+
+
+def test_a_sensor_verified_entry_keeps_its_readings() -> None:
+    readings = sensor_context()["readings"]
+    verified = event("LGA", 5, "sensor_verified", "dispatched", 5, source_id="sensor:wl-001:w:1",
+                     text="积水已退", by="sensor", device_id="wl-001", metric="water_depth_cm",
+                     unit="cm", threshold=15.0, readings=readings)  # fmt: skip
+    data = entry(verified)["data"]
+    assert data["readings"] == readings and data["threshold"] == 15.0 and data["unit"] == "cm"
+    assert data["device_id"] == "wl-001"

@@ -19,6 +19,7 @@ from services.api import problems
 from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
+from services.api.hotspots.views import router as hotspots_router
 from services.api.limits import BodyLimit
 from services.api.sensors import views as sensor_views
 from services.api.sensors.service import SensorServices
@@ -65,6 +66,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.include_router(ingest_router)
     app.include_router(cases_router)
+    app.include_router(hotspots_router)
     app.include_router(stats_router)
     sensor_views.install(app)
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from cityops.contracts import OutcomeStatus
+from cityops.contracts.common import SourceType
 from cityops.contracts.states import CaseState
 from cityops.taxonomy import Priority
 
@@ -36,6 +37,7 @@ class CaseFilters(BaseModel):
     priority: Priority | None = None
     sla_state: SlaState | None = None
     auto_dispatched: bool | None = None
+    source_type: list[SourceType] = Field(default_factory=list)
     q: str | None = Field(default=None, max_length=200)
     created_from: datetime | None = None
     created_to: datetime | None = None

@@ -37,6 +37,8 @@ def case_query(filters: CaseFilters) -> dict[str, Any]:
         value = getattr(filters, field)
         if value:
             clauses.append({"term": {field: value}})
+    if filters.source_type:
+        clauses.append({"terms": {"source_types": [t.value for t in filters.source_type]}})
     if filters.auto_dispatched is not None:
         clauses.append({"term": {"auto_dispatched": filters.auto_dispatched}})
     created: dict[str, str] = {}

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
+from cityops.contracts.common import SourceType
 from cityops.contracts.states import CaseState
 from cityops.taxonomy import Priority
 from services.api.cases.commands import (
@@ -53,6 +54,9 @@ async def list_cases(
     priority: Priority | None = None,
     sla_state: SlaState | None = None,
     auto_dispatched: bool | None = None,
+    source_type: Annotated[
+        list[SourceType], Query(description="来源类型（可多选）：含任一所选类型的案件")
+    ] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     q: Annotated[str | None, Query(max_length=200)] = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
@@ -69,6 +73,7 @@ async def list_cases(
         priority=priority,
         sla_state=sla_state,
         auto_dispatched=auto_dispatched,
+        source_type=source_type,
         q=q,
         created_from=created_from,
         created_to=created_to,

@@ -1,7 +1,8 @@
 """The console shows what the sensors saw, in a real browser against the whole stack: two
 water-level sensors flood (one drains again and its case closes itself), the queue's
 source-type filter finds the open sensor case, its page draws the readings with the
-threshold, and the closed case's timeline draws the readings of its recovery."""
+threshold, and the closed case's timeline draws the readings of its recovery. A hotspot (the
+record the sensors service writes after K cases at one place) shows on the 热点 board."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
+from cityops import taxonomy
 from cityops.contracts.devices import Device
 from cityops.kafka import encode
+from services.sensors import alarms, hotspots
 from tests.e2e.conftest import Stack
 from tests.e2e.test_console import CHROMIUM_ARGS, WAIT_MS, browser_path, pw
 from tests.e2e.test_sensors import devices, grid_points, produce, reading, register_all
@@ -45,6 +48,22 @@ async def flood(stack: Stack, wet: Device, dry: Device) -> None:
     await produce(stack, stack.settings.topics.sensor_readings, records)
 
 
+async def raise_hotspot(stack: Stack, spot: Device) -> str:
+    """A hotspot at ``spot``'s grid as the sensors service raises it; returns its source id."""
+    place, label = f"E0503|grid:{spot.grid}", f"网格 {spot.grid}"
+    now = datetime.now(UTC)
+    opening = hotspots.Opening(
+        place=place, case_id="LGAAAAAAAAAAAA", category="E0503", at=now,
+        location=spot.location, town=spot.town, grid=spot.grid, label=label,
+    )  # fmt: skip
+    cls = alarms.classification_of("E0503", spot.town, spot.grid, taxonomy.load(), "hotspot")
+    hot = hotspots.Hotspot(place, 1, 3, now, opening)
+    item = hotspots.proactive_case(hot, cls, timedelta(days=30), now)
+    topic = stack.settings.topics.cases_classified
+    await produce(stack, topic, [(item.source.source_id, encode(item))])
+    return item.source.source_id
+
+
 async def sensor_case(client: httpx.AsyncClient, state: str | None) -> dict[str, Any]:
     """The one sensor case in ``state`` (the queue's work to do when ``None``)."""
     params: dict[str, str] = {"source_type": "sensor", **({"state": state} if state else {})}
@@ -74,8 +93,19 @@ async def check_open_case(page: Any, case: dict[str, Any], device: str) -> None:
     caption = page.locator("#casehead figure.chart figcaption")
     await expect(caption).to_have_text(f"设备 {device} 读数（阈值 15 cm）")
     await expect(page.locator("#casehead ol.sources")).to_contain_text(f"传感器 设备 {device}")
-    await expect(page.locator("#hotspots")).to_contain_text("热点")
     await expect(page.locator("#faults")).to_contain_text("设备故障")
+
+
+async def check_hotspot(page: Any, hotspot: dict[str, Any]) -> None:
+    expect = pw.expect
+    board = page.locator("#hotspots")
+    await expect(board).to_contain_text(hotspot["case_id"], timeout=WAIT_MS)
+    await expect(board).to_contain_text(f"{hotspot['place']} 近30天第 3 次")
+    await page.locator("#filters select[name=source_type]").select_option(label="主动发现")
+    rows = page.locator("#rows tr.case")
+    await expect(rows).to_have_count(1, timeout=WAIT_MS)
+    await board.locator(f'a[data-open="{hotspot["case_id"]}"]').click()
+    await expect(page.locator("#casehead ol.sources")).to_contain_text("主动发现 系统")
 
 
 async def check_recovered_case(page: Any, case: dict[str, Any], device: str) -> None:
@@ -93,12 +123,20 @@ async def test_the_console_draws_a_sensor_cases_readings(
     browser_path: Path,
     stack: Stack,
 ) -> None:
-    wet, dry = devices("water_level", grid_points(2, stride=13), "chart")
+    wet, dry, spot = devices("water_level", grid_points(3, stride=13), "chart")
     await register_all(stack, [wet, dry])
     await flood(stack, wet, dry)
+    await raise_hotspot(stack, spot)
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
         still_wet = await sensor_case(client, None)
         drained = await sensor_case(client, "closed")
+        found: list[dict[str, Any]] = []
+
+        async def listed() -> bool:
+            found[:] = (await client.get("/api/v1/hotspots")).json()["items"]
+            return len(found) == 1
+
+        await eventually(listed, timeout=120, interval=1)
     assert any(t["kind"] == "sensor_verified" for t in drained["timeline"]), drained["timeline"]
     async with pw.async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -116,6 +154,7 @@ async def test_the_console_draws_a_sensor_cases_readings(
             await check_open_case(page, still_wet, wet.device_id)
             await page.screenshot(path=str(SCREENSHOT), full_page=True)
             await check_recovered_case(page, drained, dry.device_id)
+            await check_hotspot(page, found[0])
             await page.screenshot(
                 path=str(SCREENSHOT.with_name("cityops-console-recovered.png")), full_page=True
             )

@@ -35,7 +35,7 @@ import faust
 from aiokafka.errors import KafkaError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
-from cityops.contracts import CaseClassified, CaseCommand
+from cityops.contracts import CaseClassified, CaseCommand, SourceType
 from cityops.errors import InvalidMessage
 from cityops.kafka import dead_letter, decode, encode
 from cityops.taxonomy import Taxonomy
@@ -163,6 +163,8 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         item = update.classified
         assert item is not None
         source, cl = item.source, item.classification
+        if source.source_type is SourceType.PROACTIVE:
+            return open_command(item)  # a hotspot stands apart: it joins no incident's case
         found = candidates.read_keys(shelf, geo, update.cell, cl.category, source.occurred_at)
         best = dedup.find_match(source, cl, (f.ref for f in found), taxonomy)
         if best is None:

@@ -150,8 +150,11 @@ class CandidateRef(BaseModel):
 
 def ref_of_case(case: CaseRecord | None) -> CandidateRef | None:
     """The ref a case stands for in the index, or None when it must not attract sources:
-    closed, rejected, merged, or not yet opened. Its class follows reclassification."""
+    closed, rejected, merged, or not yet opened, or a proactive case (a hotspot is about the
+    place's history, not one incident: nothing joins it). Its class follows reclassification."""
     if case is None or case.status in TERMINAL or not case.sources:
+        return None
+    if case.sources[0].source_type is SourceType.PROACTIVE:
         return None
     first = case.sources[0]
     return CandidateRef(

@@ -279,3 +279,13 @@ def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
         else:
             owners.append(match.case_id)
     assert owners == ["b0", "b0", "b0"]
+
+
+
+def test_a_proactive_case_attracts_no_source() -> None:
+    """A hotspot's case is about the place's history: no incident's source joins it."""
+    incident = case()
+    assert candidates.ref_of_case(incident) is not None
+    first = incident.sources[0].model_copy(update={"source_type": SourceType.PROACTIVE})
+    hotspot = incident.model_copy(update={"sources": [first]})
+    assert candidates.ref_of_case(hotspot) is None

@@ -20,7 +20,14 @@ import httpx
 import pytest
 
 from cityops import jurisdiction
-from cityops.contracts import CaseEvent, DeadLetter, EventKind, GeoPoint, SensorReading
+from cityops.contracts import (
+    CaseEvent,
+    DeadLetter,
+    DeviceNotice,
+    EventKind,
+    GeoPoint,
+    SensorReading,
+)
 from cityops.contracts.devices import Device, DeviceRegistered
 from cityops.kafka import decode, encode, make_consumer, make_producer
 from services.sensors.devices import Asset, Catalogues, DeviceCreate, register
@@ -321,12 +328,16 @@ async def test_a_cover_alarm_and_a_grid_workers_report_make_one_case_in_either_o
             return len(events.sensor_cases("order-a")) == 1
 
         await eventually(alarm_opened, timeout=120, interval=0.2)
-        answer = await client.post("/api/v1/reports", json=grid_worker_report(first, "corr-order-a"))
+        answer = await client.post(
+            "/api/v1/reports", json=grid_worker_report(first, "corr-order-a")
+        )
         assert answer.status_code == 202, answer.text
         report_a = answer.json()["report_id"]
 
         # order B: the report opens the case, the alarm joins it
-        answer = await client.post("/api/v1/reports", json=grid_worker_report(second, "corr-order-b"))
+        answer = await client.post(
+            "/api/v1/reports", json=grid_worker_report(second, "corr-order-b")
+        )
         assert answer.status_code == 202, answer.text
         report_b = answer.json()["report_id"]
 
@@ -353,3 +364,102 @@ async def test_a_cover_alarm_and_a_grid_workers_report_make_one_case_in_either_o
             await eventually(shows_both, timeout=60, interval=0.5)
             case = (await client.get(f"/api/v1/cases/{case_id}")).json()
             assert sorted(s["source_type"] for s in case["sources"]) == ["grid_worker", "sensor"]
+
+
+async def read_notices(stack: Stack, n: int) -> list[DeviceNotice]:
+    topic = stack.settings.topics.sensor_notices
+    consumer = make_consumer(stack.settings, "test-notices", [topic])
+    await consumer.start()
+    found: list[DeviceNotice] = []
+    try:
+
+        async def enough() -> bool:
+            batch = await consumer.getmany(timeout_ms=300)
+            found.extend(decode(DeviceNotice, r.value) for rs in batch.values() for r in rs)
+            return len(found) >= n
+
+        await eventually(enough, timeout=120, interval=0.1)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_a_silent_device_raises_one_fault_for_its_maintainer_and_is_back_when_heard(
+    stack: Stack,
+) -> None:
+    # reports every 2 s, so it is silent after 5 missed intervals: 10 s
+    (device,) = devices("water_level", grid_points(1, stride=41), "mute", interval_s=2)
+    await register_all(stack, [device])
+    (fault,) = await read_notices(stack, 1)
+    assert (fault.kind, fault.device_id, fault.maintainer) == (
+        "fault",
+        device.device_id,
+        "lingang-iot",
+    )
+    assert "未上报数据" in fault.text
+    now = datetime.now(UTC).replace(microsecond=0)
+    await produce(
+        stack,
+        stack.settings.topics.sensor_readings,
+        [(device.device_id, encode(reading(device, now, 3.0, "water_depth_cm", "cm")))],
+    )
+    notices = await read_notices(stack, 2)
+    assert [n.kind for n in notices][:2] == ["fault", "back"], notices
+    assert notices[1].number == fault.number == 1
+
+
+def episodes(device: Device, start: datetime, gap: timedelta, n: int) -> list[tuple[str, bytes]]:
+    """``n`` floods at one sensor, each 20 minutes deep then 20 minutes dry, ``gap`` apart
+    (longer than the rule's relapse window, so each is a new incident)."""
+    out = []
+    for e in range(n):
+        t0 = start + e * gap
+        for i in range(40):  # one reading a minute
+            depth = 25.0 if i < 20 else 1.0
+            at = t0 + timedelta(minutes=i)
+            out.append(
+                (device.device_id, encode(reading(device, at, depth, "water_depth_cm", "cm")))
+            )
+    return out
+
+
+async def test_the_third_flood_at_one_place_in_30_days_opens_a_proactive_case(
+    stack: Stack,
+) -> None:
+    (device,) = devices("water_level", grid_points(1, stride=53), "often")
+    await register_all(stack, [device])
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=16)
+    floods = episodes(device, start, timedelta(hours=7), 3)
+
+    def proactive(events: Events) -> list[CaseEvent]:
+        return [
+            e
+            for evs in events.by_case.values()
+            for e in evs
+            if e.kind is EventKind.OPENED and e.data["source"]["source_type"] == "proactive"
+        ]
+
+    async with Events(stack) as events:
+        for n in range(3):  # each flood drains (its case closes) before the next one comes
+            await produce(
+                stack, stack.settings.topics.sensor_readings, floods[n * 40 : n * 40 + 40]
+            )
+
+            async def closed(n: int = n) -> bool:
+                await events.poll()
+                cases = events.sensor_cases("often")
+                done = [c for c in cases if EventKind.CLOSED in events.kinds(c)]
+                return len(done) == n + 1
+
+            await eventually(closed, timeout=120, interval=0.2)
+
+        async def hotspot() -> bool:
+            await events.poll()
+            return bool(proactive(events))
+
+        await eventually(hotspot, timeout=120, interval=0.2)
+    assert len(events.sensor_cases("often")) == 3
+    (opened,) = proactive(events)
+    assert opened.data["source"]["text"].startswith("近30天第3次道路积水："), opened.data
+    assert opened.data["classification"]["category"] == "E0503"
+    assert opened.data["classification"]["grid"] == device.grid

@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start noida-db and the five services (restarted with back-off, 1 s "
         "doubling to 30 s, if they exit), a stream of demo reports and simulated "
         "dispatchers and departments; print the ports and the URL to open. Services use "
-        "their documented ports (api 8000, classifier 8001, dispatch 8002, indexer 8003, sensors 8004; "
+        "their documented ports (api 8000, classifier 8001, dispatch 8002, indexer 8003, "
+        "sensors 8004; "
         "Kafka 19092, Elasticsearch 19200), or a free port when one is taken. "
         "Ctrl-C stops it all.",
     )
@@ -231,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-sensors",
         action="store_true",
-        help="no simulated IoT devices (by default 300 devices send readings at 10x speed)",
+        help="no simulated IoT devices (by default 300 devices send readings in real time, with a rainstorm a minute in)",
     )
     demo.add_argument("--workdir", default="var/demo", help="data and logs (default var/demo)")
     demo.add_argument("--fresh", action="store_true", help="delete earlier demo data first")

@@ -9,6 +9,7 @@ Ctrl-C (or SIGTERM) stops the services cleanly, then the stand-in.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import signal
 import sys
@@ -42,7 +43,7 @@ class DemoOptions:
 
 
 def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
-    """The CITYOPS_* variables of the four services in the demo."""
+    """The CITYOPS_* variables of the five services in the demo."""
     return {
         "CITYOPS_KAFKA_BOOTSTRAP": f"127.0.0.1:{ports['kafka'].port}",
         "CITYOPS_ES_URL": f"http://127.0.0.1:{ports['elasticsearch'].port}",
@@ -53,7 +54,19 @@ def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
         "CITYOPS_SENSORS_WEB_PORT": str(ports["sensors"].port),
         "CITYOPS_SENSORS_DATA_DIR": str(workdir / "sensors"),
         "CITYOPS_DISPATCH_DATA_DIR": str(workdir / "dispatch"),
+        "CITYOPS_SENSOR_KEY_PEPPER": demo_pepper(workdir),
     }
+
+
+def demo_pepper(workdir: Path) -> str:
+    """The demo's device-key secret: made once per working directory and kept there, so
+    the keys issued survive a restart of the demo (production sets its own)."""
+    path = workdir / "sensor-key-pepper"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def run_demo(options: DemoOptions) -> int:
@@ -145,7 +158,9 @@ def _start_sensors(
     if not options.sensors:
         print("simulated IoT devices: off (--no-sensors)")
         return None
-    sim = sensors_sim.SimOptions()
+    sim = sensors_sim.SimOptions(
+        storm_at_min=sensors_sim.DEMO_STORM_AT_MIN, storm_for_min=sensors_sim.DEMO_STORM_FOR_MIN
+    )
     fleet = sensors_sim.build(sim.seed, sim.devices)
     thread = threading.Thread(
         target=sensors_sim.run, daemon=True, args=(settings, sim, stop, fleet), name="sensors-sim"

@@ -132,6 +132,13 @@ def create_app(
     async def send(topic: str, key: str, value: bytes) -> Awaitable[Any]:
         return await app.producer.send(topic, key.encode(), value, None, None, None)
 
+    async def durable() -> None:
+        """Wait until the batch's table writes are acknowledged (faust buffers changelog
+        records): a restored state is then never older than a signal already sent."""
+        while app.producer.buffer.size:
+            await app.producer.buffer.flush()
+        await app.producer.flush()
+
     async def run_batches(
         stream: faust.StreamT, step: Callable[[faust.EventT], list[Send]]
     ) -> None:
@@ -144,6 +151,7 @@ def create_app(
                     as_current(event)
                     for topic, key, value in await guarded(event, step):
                         acks.append(await send(topic, key, value))
+                await asyncio.wait_for(durable(), settings.sensors_ack_timeout_s)
                 await asyncio.wait_for(asyncio.gather(*acks), settings.sensors_ack_timeout_s)
             except (KafkaError, TimeoutError):
                 log.exception("kafka did not acknowledge: exiting so the batch is retried whole")

@@ -10,64 +10,45 @@ probabilities, and the taxonomy's own words as prior examples.
   fitted on cross-validated decision values of the real examples only. A single parameter
   cannot overfit ten examples a class the way one sigmoid per class can, and it keeps the
   SVM's ranking, so the most probable class is the SVM's own choice.
-- **Family.** A custom model (a city's own history) chooses its regularisation and whether
-  to weigh the message's lead by inner cross-validation on its own training data
-  (:func:`select`): nested inside any outer CV, never tuned on the data it is scored on.
+- **Family.** A custom model (a city's own history) chooses its classifier (linear SVM,
+  logistic regression, complement naive Bayes), its regularisation, whether to weigh the
+  message's lead and whether to add jieba words to the characters, by inner
+  cross-validation on its own training data (``families.select``): nested inside any outer
+  CV, never tuned on the data it is scored on. Taxonomy models keep the default family.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from cityops import taxonomy
 from services.classifier.model.familiarity import familiarity
-from services.classifier.model.features import build_features, normalise_lead
+from services.classifier.model.families import (
+    CANDIDATES,
+    Family,
+    ScaledSVC,
+    char_features,
+    describe,
+    select,
+    selectable,
+)
+from services.classifier.model.features import build_features
+
+# ScaledSVC is imported here too: the shipped artifacts pickled it as
+# services.classifier.model.model.ScaledSVC.
+__all__ = ["CALIBRATION_FOLDS", "Family", "RouterModel", "ScaledSVC", "taxonomy_prior"]
 
 Ranked = list[tuple[str, float]]
-SVM_C = 1.0
 CALIBRATION_FOLDS = 3
-
-
-@dataclass(frozen=True)
-class Family:
-    """The settings a custom model chooses by inner cross-validation (:func:`select`)."""
-
-    c: float = SVM_C
-    lead: bool = False
-
-
-# Custom labels (a city's own history, no taxonomy prior) choose among these by 3-fold
-# macro-F1 on the training data alone; taxonomy models keep the default. Smaller C suits
-# long, noisy messages (bench/README.md, router_real.py).
-CANDIDATES = [Family(c, lead) for c in (0.1, 0.3, 1.0) for lead in (False, True)]
-SELECT_FOLDS, SELECT_MIN_ROWS = 3, 100
-
-
-class ScaledSVC(LinearSVC):
-    """A linear SVM whose ``predict_proba`` is ``softmax(decision / temperature_)``."""
-
-    temperature_: float = 1.0
-
-    def logits(self, X: object) -> np.ndarray:
-        decision = np.asarray(self.decision_function(X), dtype=np.float64)
-        if decision.ndim == 1:  # two classes: one margin, positive means classes_[1]
-            decision = np.column_stack([np.zeros_like(decision), decision])
-        return decision
-
-    def predict_proba(self, X: object) -> np.ndarray:
-        proba: np.ndarray = softmax(self.logits(X) / self.temperature_, axis=1)
-        return proba
 
 
 def taxonomy_prior(labels: set[str]) -> tuple[list[str], list[str]]:
@@ -98,9 +79,15 @@ class RouterModel:
 
     @classmethod
     def fit(
-        cls, texts: Sequence[str], labels: Sequence[str], seed: int = 0, prior: bool = True
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        seed: int = 0,
+        prior: bool = True,
+        candidates: Sequence[Family] = CANDIDATES,
     ) -> RouterModel:
-        """``prior=False`` leaves out the taxonomy's examples (for measuring what they add)."""
+        """``prior=False`` leaves out the taxonomy's examples (for measuring what they add);
+        ``candidates`` are the families a custom model chooses among (families.select)."""
         texts, labels = list(texts), list(labels)
         extra = taxonomy_prior(set(labels)) if prior else ([], [])
         rarest = min(Counter(labels).values())
@@ -110,13 +97,14 @@ class RouterModel:
             pipeline.fit(texts + extra[0], labels + extra[1])
             return cls(pipeline)
         family = Family()
-        if not extra[0] and rarest >= SELECT_FOLDS and len(texts) >= SELECT_MIN_ROWS:
-            family = select(texts, labels, seed)
-        pipeline = _svm_pipeline(texts + extra[0], labels + extra[1], seed, family)
-        svm = pipeline.named_steps["clf"]
+        if not extra[0] and selectable(labels, len(texts)):
+            family = select(texts, labels, seed, candidates)
+        pipeline = family.pipeline(texts + extra[0], labels + extra[1], seed)
+        clf = pipeline.named_steps["clf"]
         k = min(CALIBRATION_FOLDS, rarest)
-        svm.temperature_ = _temperature(texts, labels, extra, k, seed, family)
-        svm.coef_ = svm.coef_.astype(np.float32)  # half the artifact, the same decisions to 1e-6
+        clf.temperature_ = _temperature(texts, labels, extra, k, seed, family)
+        if isinstance(clf, LinearSVC):  # half the artifact, the same decisions to 1e-6
+            clf.coef_ = clf.coef_.astype(np.float32)
         return cls(pipeline)
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
@@ -133,42 +121,14 @@ class RouterModel:
 
     @property
     def family(self) -> dict[str, object]:
-        features, clf = self.pipeline.named_steps["features"], self.pipeline.named_steps["clf"]
-        return {"C": getattr(clf, "C", None), "lead": features.preprocessor is normalise_lead}
+        return describe(self.pipeline)
 
     def familiarity(self, texts: Sequence[str]) -> np.ndarray:
         """Share of each text's character bigrams the model saw in training (familiarity.py)."""
-        return familiarity(self.pipeline.named_steps["features"], list(texts))
+        return familiarity(char_features(self.pipeline), list(texts))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [ranked[0][0] for ranked in self.rank(texts, k=1)]
-
-
-def select(texts: list[str], labels: list[str], seed: int) -> Family:
-    """The candidate with the best mean macro-F1 over inner folds of ``texts`` (ties: the
-    earlier, i.e. the more regularised)."""
-    splitter = StratifiedKFold(n_splits=SELECT_FOLDS, shuffle=True, random_state=seed)
-    splits = list(splitter.split(texts, labels))
-    best, best_score = CANDIDATES[0], -1.0
-    for family in CANDIDATES:
-        score = 0.0
-        for train_idx, test_idx in splits:
-            part = _svm_pipeline(
-                [texts[i] for i in train_idx], [labels[i] for i in train_idx], seed, family
-            )
-            predicted = part.predict([texts[i] for i in test_idx])
-            score += f1_score([labels[i] for i in test_idx], predicted, average="macro")
-        if score > best_score + 1e-9:
-            best, best_score = family, score
-    return best
-
-
-def _svm_pipeline(
-    texts: list[str], labels: list[str], seed: int, family: Family = Family()
-) -> Pipeline:
-    svm = ScaledSVC(C=family.c, class_weight="balanced", random_state=seed)
-    features = build_features(lead=family.lead)
-    return Pipeline([("features", features), ("clf", svm)]).fit(texts, labels)
 
 
 def _temperature(
@@ -184,15 +144,14 @@ def _temperature(
     logits: list[np.ndarray] = []
     truth: list[int] = []
     for train_idx, test_idx in splitter.split(texts, labels):
-        part = _svm_pipeline(
+        part = family.pipeline(
             [texts[i] for i in train_idx] + prior[0],
             [labels[i] for i in train_idx] + prior[1],
             seed,
-            family,
         )
-        features, svm = part.named_steps["features"], part.named_steps["clf"]
-        logits.append(svm.logits(features.transform([texts[i] for i in test_idx])))
-        column = {label: j for j, label in enumerate(svm.classes_)}
+        features, clf = part.named_steps["features"], part.named_steps["clf"]
+        logits.append(clf.logits(features.transform([texts[i] for i in test_idx])))
+        column = {label: j for j, label in enumerate(clf.classes_)}
         truth.extend(column[labels[i]] for i in test_idx)
     scores, rows = np.vstack(logits), np.asarray(truth)
 

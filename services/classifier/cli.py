@@ -94,16 +94,18 @@ def _parse(line: str) -> dict[str, Any] | str:
 
 
 def _answer(predictor: Any, batch: list[tuple[int, dict[str, Any] | str]], out: TextIO) -> None:
+    from services.classifier.issues import decide_parts
+
     good = [(n, item) for n, item in batch if isinstance(item, dict)]
-    decisions = iter(
-        predictor.decide([i["text"] for _, i in good], [i.get("category_hint") for _, i in good])
-    )
+    texts = [i["text"] for _, i in good]
+    decisions = iter(predictor.decide(texts, [i.get("category_hint") for _, i in good]))
+    parts = iter(decide_parts(predictor.decide, texts))
     places = jurisdiction.load() if predictor.manifest.label_kind == "taxonomy" else None
     for number, item in batch:
         if isinstance(item, str):
             out.write(json.dumps({"error": item, "line": number}, ensure_ascii=False) + "\n")
             continue
-        d = next(decisions)
+        d, split = next(decisions), next(parts)
         answer: dict[str, Any] = {
             "department": d.department,
             "category": d.category,
@@ -122,6 +124,18 @@ def _answer(predictor: Any, batch: list[tuple[int, dict[str, Any] | str]], out: 
             if where is None:
                 answer["abstained"] = True
                 answer["note"] = "location outside every Lingang town"
+        if split:  # only for a message that names several problems (issues.split)
+            outside = answer.get("note") is not None
+            answer["parts"] = [
+                {
+                    "text": text,
+                    "department": p.department,
+                    "category": p.category,
+                    "confidence": round(p.confidence, 4),
+                    "abstained": p.confidence < predictor.threshold or outside,
+                }
+                for text, p in split
+            ]
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()
 

@@ -168,6 +168,32 @@ def test_classify_with_the_shipped_model_answers_taxonomy_departments() -> None:
     )
 
 
+def test_classify_adds_the_parts_of_a_message_that_names_several_problems() -> None:
+    lat, lon = OUTSIDE_LINGANG
+    lines = [
+        {"text": "小区门口的垃圾桶满了好几天没人清运。另外路灯也不亮了，晚上很黑"},
+        {"text": "小区门口的垃圾桶满了好几天没人清运", "lat": lat, "lon": lon},
+        {"text": "反映两个问题：一是垃圾桶满了没人清运，二是路灯不亮", "lat": lat, "lon": lon},
+    ]
+    stdin = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in lines)
+    done = router("classify", stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    several, one, outside = (json.loads(line) for line in done.stdout.splitlines())
+    assert "parts" not in one  # additive: a one-problem answer keeps the contract's keys only
+    assert [p["text"] for p in several["parts"]] == [
+        "小区门口的垃圾桶满了好几天没人清运",
+        "另外路灯也不亮了，晚上很黑",
+    ]
+    assert [p["department"] for p in several["parts"]] == [
+        "sanitation_greening",
+        "roads_infrastructure",
+    ]
+    for part in several["parts"]:
+        assert set(part) == {"text", "department", "category", "confidence", "abstained"}
+    assert len(outside["parts"]) == 2
+    assert all(p["abstained"] for p in outside["parts"])  # outside every town: a dispatcher
+
+
 def classify(model_dir: Path, texts: list[str]) -> list[dict[str, Any]]:
     stdin = "".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts)
     done = router("classify", "--model", str(model_dir), stdin=stdin)

@@ -5,13 +5,16 @@ partition):
 
 - ``register_devices``: ``sensor.devices`` (the compacted registry) → table ``devices``;
   a new device gets a fresh state, so one that never reports is found silent too.
-- ``judge_readings``: ``sensor.readings`` (and ``sensors.rekeyed``) → the rules
+- ``judge_readings``: ``sensor.readings`` (and ``sensors.rekeyed``, ``sensors.waiting``) → the rules
   (:func:`rules.process`) over table ``device_state``. An opened incident goes to
   ``cases.classified`` with its class known (:mod:`alarms`); a recovery or relapse goes to
   the incident's case as a ``SensorSignal`` command, or waits for the link
   (:mod:`casework`); a refusal goes to ``deadletter.sensors`` with the reason. A reading on
   a partition other than its device's (a producer with another partitioner, or no key) is
-  first moved to ``sensors.rekeyed`` under its device id.
+  first moved to ``sensors.rekeyed`` under its device id. A reading of a device not (yet)
+  in the registry, received lately, waits on ``sensors.waiting`` and is looked at again
+  every 2 s for ``CITYOPS_SENSORS_UNKNOWN_WAIT_S`` (the registry record of a device just
+  registered may not be read yet); then it is dead-lettered as an unknown device.
 - ``follow_cases``: ``cases.events`` → the links of sensor sources to their cases
   (:mod:`links`) on ``sensors.nudges``, and every new case's place on ``sensors.places``.
 - ``apply_nudges``: links and the heartbeat timer's checks → table ``device_state``;
@@ -31,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -68,6 +72,9 @@ INCIDENTS = Counter("cityops_sensor_incidents_total", "Incident signals", ["kind
 NOTICES = Counter("cityops_device_notices_total", "Device notices for maintainers", ["kind"])
 HOTSPOTS = Counter("cityops_hotspots_total", "Hotspots that opened a proactive case")
 EXIT_RETRY = 75
+NOT_BEFORE = "cityops-not-before"  # header of a waiting reading: epoch seconds
+FIRST_SEEN = "cityops-first-seen"  # and when it was first written to Kafka
+RETRY_EVERY_S = 2.0
 Send = tuple[str, str, bytes]
 
 
@@ -124,13 +131,35 @@ def create_app(
     rekeyed_name, rekeyed = internal("sensors.rekeyed")
     nudges_name, nudges = internal("sensors.nudges")
     places_name, places = internal("sensors.places")
+    waiting_name, waiting = internal("sensors.waiting")
+    wait_for = timedelta(seconds=settings.sensors_unknown_wait_s)
     devices = raw_table(app, "devices", parts)
     states = raw_table(app, "device_state", parts)
     place_states = raw_table(app, "hotspot_places", parts)
     silent = DueIndex()
 
-    async def send(topic: str, key: str, value: bytes) -> Awaitable[Any]:
-        return await app.producer.send(topic, key.encode(), value, None, None, None)
+    async def send(
+        topic: str, key: str, value: bytes, first_seen: float | None = None
+    ) -> Awaitable[Any]:
+        headers = None
+        if topic == waiting_name:  # look again in RETRY_EVERY_S, not at once
+            not_before = time.time() + RETRY_EVERY_S
+            headers = [(NOT_BEFORE, f"{not_before:.3f}".encode())]
+            if first_seen is not None:
+                headers.append((FIRST_SEEN, f"{first_seen:.3f}".encode()))
+        return await app.producer.send(topic, key.encode(), value, None, None, headers)
+
+    def first_seen(event: faust.EventT) -> float:
+        m = event.message
+        return float(dict(m.headers or ()).get(FIRST_SEEN, b"0") or 0) or m.timestamp
+
+    async def pace(event: faust.EventT) -> None:
+        """A waiting reading is looked at again no sooner than its header says."""
+        for name, value in event.message.headers or ():
+            if name == NOT_BEFORE:
+                delay = float(value) - time.time()
+                if delay > 0:
+                    await asyncio.sleep(min(delay, RETRY_EVERY_S))
 
     async def durable() -> None:
         """Wait until the batch's table writes are acknowledged (faust buffers changelog
@@ -140,7 +169,9 @@ def create_app(
         await app.producer.flush()
 
     async def run_batches(
-        stream: faust.StreamT, step: Callable[[faust.EventT], list[Send]]
+        stream: faust.StreamT,
+        step: Callable[[faust.EventT], list[Send]],
+        paced: bool = False,
     ) -> None:
         """``step`` on each record of a batch, then every send of the batch at once."""
         batches = stream.take_events(settings.sensors_batch_size, within=0.01)  # type: ignore[attr-defined]  # Stream has it, StreamT does not declare it
@@ -148,9 +179,11 @@ def create_app(
             try:
                 acks = []
                 for event in batch:
+                    if paced:
+                        await pace(event)
                     as_current(event)
                     for topic, key, value in await guarded(event, step):
-                        acks.append(await send(topic, key, value))
+                        acks.append(await send(topic, key, value, first_seen(event)))
                 await asyncio.wait_for(durable(), settings.sensors_ack_timeout_s)
                 await asyncio.wait_for(asyncio.gather(*acks), settings.sensors_ack_timeout_s)
             except (KafkaError, TimeoutError):
@@ -217,9 +250,14 @@ def create_app(
         m = event.message
         reading = decode(SensorReading, m.value)
         key = reading.device_id.encode()
-        if m.topic != rekeyed_name and (m.key != key or partition_of(key, parts) != m.partition):
+        moved = m.topic in (rekeyed_name, waiting_name)
+        if not moved and (m.key != key or partition_of(key, parts) != m.partition):
             READINGS.labels("rekeyed").inc()
             return [(rekeyed_name, reading.device_id, m.value)]
+        if devices.get(reading.device_id) is None and fresh(event):
+            # registered a moment ago, perhaps: the registry record may not be read yet
+            READINGS.labels("waiting_for_device").inc()
+            return [(waiting_name, reading.device_id, m.value)]
         device = device_of(reading.device_id)
         before = state_of(device.device_id)
         after, outputs = rules.process(before, reading, device, catalogue)
@@ -279,6 +317,15 @@ def create_app(
     @app.agent(rekeyed)
     async def judge_rekeyed(stream: faust.StreamT) -> None:
         await run_batches(stream, judge)
+
+    def fresh(event: faust.EventT) -> bool:
+        """First written to Kafka so lately (the record's own timestamp, kept when it moves
+        to the waiting topic) that its device may be registered but not yet read here."""
+        return time.time() - first_seen(event) < wait_for.total_seconds()
+
+    @app.agent(waiting)
+    async def judge_waiting(stream: faust.StreamT) -> None:
+        await run_batches(stream, judge, paced=True)
 
     # -- what the cases say ------------------------------------------------------------
 

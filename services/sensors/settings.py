@@ -30,4 +30,10 @@ class SensorsSettings(CommonSettings):
     sensors_hotspot_window_days: float = Field(
         default=30.0, gt=0, description="the hotspot window, in days"
     )
+    sensors_unknown_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="how long a lately received reading of an unknown device waits for its "
+        "registration before it is dead-lettered",
+    )
     sensors_ack_timeout_s: float = Field(default=30.0, gt=0)

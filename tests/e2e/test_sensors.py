@@ -463,3 +463,25 @@ async def test_the_third_flood_at_one_place_in_30_days_opens_a_proactive_case(
     assert opened.data["source"]["text"].startswith("近30天第3次道路积水："), opened.data
     assert opened.data["classification"]["category"] == "E0503"
     assert opened.data["classification"]["grid"] == device.grid
+
+
+async def test_readings_sent_just_before_their_device_is_registered_wait_for_it(
+    stack: Stack,
+) -> None:
+    (device,) = devices(
+        "manhole_cover",
+        grid_points(1, stride=61),
+        "early",
+        asset=Asset(category="C0101", asset_id="JG-EARLY-1"),
+    )
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    await produce(stack, stack.settings.topics.sensor_readings, cover_readings(device, start))
+    await asyncio.sleep(5)
+    await register_all(stack, [device])
+    async with Events(stack) as events:
+
+        async def opened() -> bool:
+            await events.poll()
+            return len(events.sensor_cases("early")) == 1
+
+        await eventually(opened, timeout=120, interval=0.2)

@@ -24,6 +24,9 @@ default ``topic_partitions``) and then, all in one run on the same broker:
    committed offsets between 10 % and 90 % of the step. CPU seconds of the worker and of
    the broker process over the step (``/proc/<pid>/stat``) ÷ readings: robust to other
    load on the machine, unlike the rates;
+   After each step the bare consumer reads the raw topic again ("control"): its CPU per
+   record does not depend on the devices, so a change in it is the machine (other work
+   sharing the cores and caches), not the registry;
 3. ``--profile``: one more step (half the readings) at the largest size under ``py-spy
    record`` (its figures are not used above); the hottest functions go to the results.
 
@@ -104,7 +107,8 @@ class Fleet:
     each with a tick counter, so every device's readings go on in event-time order."""
 
     def __init__(self, seed: int, size: int) -> None:
-        template = sim.build(seed, TEMPLATE)
+        template = sim.build(seed, TEMPLATE)  # ordered by type: shuffled, so that every
+        random.Random(seed).shuffle(template)  # step's first devices are the city's mix
         self.devices = [
             sim.SimDevice(
                 t.device.model_copy(update={"device_id": f"{t.device.device_id}.{i // TEMPLATE}"}),
@@ -494,6 +498,8 @@ async def run(args: argparse.Namespace, result: dict[str, Any]) -> None:
             registered = size
             out = {"devices": size, "registry": grown}
             out.update(await step(off, settings, proc, bpid, records, args.step_timeout))
+            # a control whose cost does not depend on devices, at the same moment
+            out["control_raw"] = await raw_rate(settings, raw_topic, bpid)
             steps.append(out)
             result["steps"] = steps
             say(json.dumps(out))
@@ -590,8 +596,8 @@ def markdown(r: dict[str, Any]) -> str:
         "| devices | readings | readings/s | steady/s | worker CPU ms/reading "
         "| broker CPU ms/reading | worker cores | broker cores "
         "| worker loop run / queued / asleep s "
-        "| worker RSS MB | incidents opened | notices | dead letters |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| worker RSS MB | incidents opened | notices | dead letters | control µs/record |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for x in r.get("steps", []):
         w, loop = x["written"], x["worker_loop"]
@@ -602,7 +608,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {loop['running_s']} / {loop['waiting_for_cpu_s']} / {loop['sleeping_s']} "
             f"| {x['worker_rss_mb']} "
             f"| {w['cases.classified']:,} | {w['sensor.notices']:,} "
-            f"| {w['deadletter.sensors']:,} |"
+            f"| {w['deadletter.sensors']:,} "
+            f"| {x.get('control_raw', {}).get('consumer_cpu_us_per_record', '')} |"
         )
     if s:
         lines += ["", f"summary: `{json.dumps(s, ensure_ascii=False)}`"]

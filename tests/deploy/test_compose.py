@@ -21,6 +21,8 @@ SECRETS = {
     "ELASTIC_PASSWORD": "elastic-superuser-secret",
     "CITYOPS_ES_PASSWORD": "cityops-service-secret",
     "GRAFANA_ADMIN_PASSWORD": "grafana-secret",
+    "CITYOPS_ADMIN_TOKEN": "admin-token-secret",
+    "CITYOPS_SENSOR_KEY_PEPPER": "0123456789abcdef0123456789abcdef0123456789abcdef",
 }
 ONE_SHOTS = {"elasticsearch-setup", "init"}
 # The processes that use Elasticsearch; the classifier and dispatch never do.

@@ -243,16 +243,19 @@ async def test_bad_readings_are_dead_lettered_with_their_reason(stack: Stack) ->
     future = future.model_copy(update={"received_at": now})
     unknown = good.model_copy(update={"device_id": "nobody-1", "reading_id": "x-1"})
     out_of_range = reading(device, now + timedelta(seconds=10), 9999.0, "water_depth_cm", "cm")
+    late = reading(device, now - timedelta(minutes=10), 3.0, "water_depth_cm", "cm")
     bad = {
         "malformed": (device.device_id, b"{not json"),
         "unknown": ("nobody-1", encode(unknown)),
         "future": (device.device_id, encode(future)),
         "range": (device.device_id, encode(out_of_range)),
+        "late": (device.device_id, encode(late)),  # 10 min before the newest: past 300 s
     }
+    resent = (device.device_id, encode(good))  # a duplicate is skipped, not dead-lettered
     await produce(
         stack,
         stack.settings.topics.sensor_readings,
-        [(device.device_id, encode(good)), *bad.values()],
+        [(device.device_id, encode(good)), *bad.values(), resent],
     )
     topic = stack.settings.topics.dead_letter("sensors")
     consumer = make_consumer(stack.settings, "test-letters", [topic])
@@ -260,16 +263,20 @@ async def test_bad_readings_are_dead_lettered_with_their_reason(stack: Stack) ->
     letters: list[DeadLetter] = []
     try:
 
-        async def four() -> bool:
+        async def five() -> bool:
             batch = await consumer.getmany(timeout_ms=300)
             letters.extend(decode(DeadLetter, r.value) for rs in batch.values() for r in rs)
-            return len(letters) >= 4
+            return len(letters) >= 5
 
-        await eventually(four, timeout=120, interval=0.1)
+        await eventually(five, timeout=120, interval=0.1)
+        await asyncio.sleep(2)  # a sixth (the duplicate) would show up now
+        batch = await consumer.getmany(timeout_ms=500)
+        letters.extend(decode(DeadLetter, r.value) for rs in batch.values() for r in rs)
     finally:
         await consumer.stop()
     reasons = sorted(letter.reason for letter in letters)
-    assert len(letters) == 4, reasons
+    assert len(letters) == 5, reasons
+    assert any(r.startswith("late") for r in reasons), reasons
     assert any("unknown device" in r for r in reasons), reasons
     assert any("JSON" in r or "json" in r for r in reasons), reasons
     assert any("future" in r or "skew" in r or "ahead" in r for r in reasons), reasons

@@ -17,6 +17,12 @@ For every CSV (``id,text,label``) in the real folder (``--real``, default
     40 and 60% coverage by its margin: how far the set's own labels let dispatch go.
 (d) **profiles**: length, salutation and several-issues shares of the written splits, the
     written letters and the set (``metrics.text_profile``).
+(e) **conformal sets** (``--conformal``): auto-dispatch only when the split-conformal
+    department set (``model/conformal.py``) has one department, alone and together with
+    the model's threshold; the quantile from the written training split out of fold, the
+    calibration half, or both; figures on the report half (``real_text.conformal_measure``).
+
+``--with-words`` adds a BYO row where the char+word (jieba) SVMs join the candidates.
 
 A set whose labels the topic map does not name gets (b)–(d) only.
 
@@ -24,6 +30,7 @@ The folder is not part of the repository; without it the script says so and exit
 
     .venv/bin/python bench/router_real.py
     .venv/bin/python bench/router_real.py --skip-cv        # zero-shot only (seconds)
+    .venv/bin/python bench/router_real.py --skip-cv --conformal    # and conformal sets
 
 Results: ``bench/results/router_real.json`` and ``.md``, PNGs beside them.
 """
@@ -44,12 +51,21 @@ import numpy as np  # noqa: E402
 
 from bench.router_vs_baseline import baseline_pipeline, fit_baseline, fit_router  # noqa: E402
 from cityops import taxonomy  # noqa: E402
+from services.classifier.model.families import CANDIDATES, WORD_CANDIDATES  # noqa: E402
 from services.classifier.model.metrics import text_profile  # noqa: E402
+from services.classifier.model.model import RouterModel  # noqa: E402
 from services.classifier.model.predictor import Predictor  # noqa: E402
-from services.classifier.model.training import cross_validate, folds, read_csv  # noqa: E402
+from services.classifier.model.training import (  # noqa: E402
+    Dataset,
+    cross_validate,
+    folds,
+    out_of_fold,
+    read_csv,
+)
 from services.classifier.real_text import (  # noqa: E402
     RealSet,
     ZeroShot,
+    conformal_measure,
     curve,
     mapped,
     real_dir,
@@ -87,22 +103,49 @@ def zero_shot_rows(predictor: Predictor, real: RealSet, topics: dict[str, str]) 
     return out
 
 
-def byo_history(real: RealSet, k: int, seed: int) -> dict[str, Any]:
+def byo_history(real: RealSet, k: int, seed: int, words: bool = False) -> dict[str, Any]:
     started = time.perf_counter()
     router = cross_validate(real.data, k, seed, _quiet, fit=fit_router(seed))
+    seconds = round(time.perf_counter() - started, 1)
     baseline = cross_validate(real.data, k, seed, _quiet, fit=fit_baseline)
-    gain = [
-        round(r["macro_f1"] - b["macro_f1"], 4)
-        for r, b in zip(router["folds"], baseline["folds"], strict=True)
-    ]
-    return {
+    out = {
         "k": k,
         "router": router,
         "baseline": baseline,
-        "macro_f1_gain_per_fold": gain,
-        "macro_f1_gain": round(router["mean"]["macro_f1"] - baseline["mean"]["macro_f1"], 4),
-        "seconds": round(time.perf_counter() - started, 1),
+        **_gain(router, baseline),
+        "router_seconds": seconds,
     }
+    if words:
+        started = time.perf_counter()
+        with_words = cross_validate(real.data, k, seed, _quiet, fit=_fit_with_words(seed))
+        out["router_with_words"] = {**with_words, **_gain(with_words, baseline)}
+        out["router_with_words"]["seconds"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def _gain(router: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    per_fold = [
+        round(r["macro_f1"] - b["macro_f1"], 4)
+        for r, b in zip(router["folds"], baseline["folds"], strict=True)
+    ]
+    mean = round(router["mean"]["macro_f1"] - baseline["mean"]["macro_f1"], 4)
+    return {"macro_f1_gain_per_fold": per_fold, "macro_f1_gain": mean}
+
+
+def _fit_with_words(seed: int) -> Any:
+    candidates = [*CANDIDATES, *WORD_CANDIDATES]
+    return lambda d: RouterModel.fit(d.texts, d.labels, seed, candidates=candidates).predict
+
+
+def written_out_of_fold(
+    predictor: Predictor, k: int, seed: int
+) -> tuple[list[Any], list[float], list[str]]:
+    """The written training split ranked by models that never saw each text (as the
+    threshold was calibrated), with its familiarity and true departments."""
+    data = read_csv(sorted((ROOT / "data" / "router" / "train").glob("*.csv")), "text", "category")
+    ranked, familiar = out_of_fold(Dataset(data.texts, data.labels), k, seed, _quiet)
+    tax = taxonomy.load()
+    return ranked, familiar, [tax.leaf(c).department for c in data.labels]
 
 
 def ceiling(real: RealSet, k: int, seed: int) -> dict[str, Any]:
@@ -189,20 +232,9 @@ def markdown(result: dict[str, Any]) -> str:
                 f"| {name} | {part} | {z['rows']} | {z['topic_accuracy']:.4f} | "
                 f"{a['precision']:.4f} | {a['coverage']:.4f} | {a['misrouted']:.4f} |"
             )
-    lines += [
-        "",
-        "| set | router CV macro-F1 | baseline | gain | gain per fold |",
-        "|---|---|---|---|---|",
-    ]
     for name, r in result["sets"].items():
-        byo = r.get("byo")
-        if byo:
-            lines.append(
-                f"| {name} | {byo['router']['mean']['macro_f1']:.4f} | "
-                f"{byo['baseline']['mean']['macro_f1']:.4f} | {byo['macro_f1_gain']:+.4f} | "
-                + ", ".join(f"{g:+.4f}" for g in byo["macro_f1_gain_per_fold"])
-                + " |"
-            )
+        lines += _byo_lines(name, r.get("byo"))
+    lines += _conformal_lines(result)
     for name, r in result["sets"].items():
         if "ceiling" in r:
             c = r["ceiling"]
@@ -222,6 +254,56 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _byo_lines(name: str, byo: dict[str, Any] | None) -> list[str]:
+    """BYO macro-F1 per fold: router, baseline, gain (and the variant with words)."""
+    if not byo:
+        return []
+    k = byo["k"]
+    lines = [
+        "",
+        f"| {name}: BYO --cv {k} macro-F1 | "
+        + " | ".join(f"fold {i}" for i in range(1, k + 1))
+        + " | mean |",
+        "|---" * (k + 2) + "|",
+    ]
+    rows = [("router", byo["router"]), ("baseline", byo["baseline"])]
+    gains = [("gain", byo)]
+    if "router_with_words" in byo:
+        rows.append(("router with words", byo["router_with_words"]))
+        gains.append(("gain with words", byo["router_with_words"]))
+    for label, cv in rows:
+        cells = [f"{f['macro_f1']:.4f}" for f in cv["folds"]] + [f"{cv['mean']['macro_f1']:.4f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for label, g in gains:
+        cells = [f"{x:+.4f}" for x in g["macro_f1_gain_per_fold"]] + [f"{g['macro_f1_gain']:+.4f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _conformal_lines(result: dict[str, Any]) -> list[str]:
+    lines = []
+    for name, r in result["sets"].items():
+        if "conformal" not in r:
+            continue
+        lines += [
+            "",
+            f"{name}, report half: conformal department sets",
+            "",
+            "| alpha | scores from | qhat | set covers field | mean set size | singleton: "
+            "precision / coverage / misrouted | singleton and threshold |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in r["conformal"]:
+            a, b = c["singleton"], c["singleton_and_threshold"]
+            lines.append(
+                f"| {c['alpha']} | {c['scores_from']} ({c['calibration_scores']}) | {c['qhat']} "
+                f"| {c['set_covers_topic']} | {c['mean_set_size']} | {a['precision']:.4f} / "
+                f"{a['coverage']:.4f} / {a['misrouted']:.4f} | {b['precision']:.4f} / "
+                f"{b['coverage']:.4f} / {b['misrouted']:.4f} |"
+            )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", type=Path, help="folder of real CSVs (id,text,label)")
@@ -229,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-cv", action="store_true", help="zero-shot only")
+    parser.add_argument("--with-words", action="store_true", help="BYO with char+word too")
+    parser.add_argument("--conformal", action="store_true", help="conformal department sets")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     sets = real_sets(args.real)
@@ -249,10 +333,13 @@ def main(argv: list[str] | None = None) -> int:
         if mapped([real], topics):
             entry["zero_shot"] = zero_shot_rows(predictor, real, topics)
             entry["plots"] = plot(real.name, entry["zero_shot"], args.out_dir)
+            if args.conformal:
+                written = written_out_of_fold(predictor, args.folds, args.seed)
+                entry["conformal"] = conformal_measure(predictor, real, topics, written)
         else:
             print(f"router_real: {real.name}: labels not in the topic map; zero-shot skipped")
         if not args.skip_cv:
-            entry["byo"] = byo_history(real, args.folds, args.seed)
+            entry["byo"] = byo_history(real, args.folds, args.seed, args.with_words)
             entry["ceiling"] = ceiling(real, args.folds, args.seed)
         result["sets"][real.name] = entry
     (args.out_dir / "router_real.json").write_text(

@@ -22,11 +22,13 @@ from typing import Any
 
 import yaml
 
+from services.classifier.model import conformal
 from services.classifier.model.calibration import RealCheck
+from services.classifier.model.familiarity import gate
 from services.classifier.model.predictor import Predictor
 from services.classifier.model.threshold import at_threshold
 from services.classifier.model.training import Dataset, read_csv
-from services.classifier.routing import Decision
+from services.classifier.routing import Decision, Ranked
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS_FILE = ROOT / "data" / "router" / "real" / "topics.yaml"
@@ -178,3 +180,73 @@ def report_measure(
             "auto_dispatch": outcome.at(predictor.threshold),
         }
     return out
+
+
+CONFORMAL_ALPHAS = (0.05, 0.1, 0.2)
+
+
+def conformal_measure(
+    predictor: Predictor,
+    real: RealSet,
+    topics: dict[str, str],
+    written: tuple[list[Ranked], list[float], list[str]],
+    alphas: Sequence[float] = CONFORMAL_ALPHAS,
+) -> list[dict[str, Any]]:
+    """Auto-dispatch of "singleton" department sets (model/conformal.py) on the report half.
+
+    ``written`` is the written training split ranked out of fold (ungated), its
+    familiarity and its true departments; the shipped gate is applied to it here. The
+    quantile comes from the written scores, the calibration half's topic scores, or both;
+    for each, the report half's precision, coverage and misrouted share when a singleton
+    set alone dispatches and when the shipped threshold must hold too, and how often the
+    set holds a department of the right field."""
+    floor, department_of = predictor.manifest.familiarity_floor, predictor.mapping
+    ranked, familiar, truth = written
+    written_scores = [
+        conformal.score(conformal.by_department(gate(r, f, floor), department_of), t)
+        for r, f, t in zip(ranked, familiar, truth, strict=True)
+    ]
+    calibration, report = real.half("calibration"), real.half("report")
+    cal_probs = _department_probabilities(predictor, calibration.data.texts)
+    real_scores = [
+        conformal.topic_score(p, y, topics)
+        for p, y in zip(cal_probs, calibration.data.labels, strict=True)
+    ]
+    probs = _department_probabilities(predictor, report.data.texts)
+    top = [max(p, key=lambda d: p[d]) for p in probs]
+    correct = [topics.get(d) == y for d, y in zip(top, report.data.labels, strict=True)]
+    sources = {
+        "written": written_scores,
+        "real": real_scores,
+        "written+real": written_scores + real_scores,
+    }
+    rows = []
+    for alpha in alphas:
+        for source, scores in sources.items():
+            qhat = conformal.quantile(scores, alpha)
+            sets = [conformal.prediction_set(p, qhat) for p in probs]
+            alone = [1.0 if len(s) == 1 else 0.0 for s in sets]
+            gated = [
+                a * (p[d] >= predictor.threshold) for a, p, d in zip(alone, probs, top, strict=True)
+            ]
+            covered = [
+                any(topics.get(d) == y for d in s)
+                for s, y in zip(sets, report.data.labels, strict=True)
+            ]
+            rows.append(
+                {
+                    "alpha": alpha,
+                    "scores_from": source,
+                    "calibration_scores": len(scores),
+                    "qhat": round(qhat, 4),
+                    "set_covers_topic": round(sum(covered) / len(covered), 4),
+                    "mean_set_size": round(sum(len(s) for s in sets) / len(sets), 2),
+                    "singleton": ZeroShot(alone, correct).at(1.0),
+                    "singleton_and_threshold": ZeroShot(gated, correct).at(1.0),
+                }
+            )
+    return rows
+
+
+def _department_probabilities(predictor: Predictor, texts: list[str]) -> list[dict[str, float]]:
+    return [conformal.by_department(r, predictor.mapping) for r in predictor.rank_many(texts)]

@@ -22,9 +22,6 @@ SERVICES = ("api", "classifier", "dispatch", "indexer", "sensors")
 CROSS_SERVICE = {
     # services/ingest is the intake module the api process hosts (it has no process).
     ("api", "ingest"),
-    # Debt: the api's /stats and the stats publisher compute case metrics with dispatch's
-    # metrics and SLA calendar; those belong in cityops (habit 13).
-    ("api", "dispatch"),
     # The api hosts the device registry and the HTTP reading intake; the registration rules,
     # the CSV import and the key hashing live with the sensors service that reads the
     # registry. Debt: they could move to cityops beside the sensor catalogue.

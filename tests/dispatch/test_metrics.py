@@ -26,9 +26,7 @@ from cityops.contracts.events import (
     SlaAlert,
     VerifyCase,
 )
-from services.api.stats.service import with_timeline
-from services.dispatch.case_ids import open_command
-from services.dispatch.metrics import (
+from cityops.figures import (
     ALL,
     STAGES,
     CaseTimeline,
@@ -38,6 +36,8 @@ from services.dispatch.metrics import (
     compute,
     from_document,
 )
+from services.api.stats.service import with_timeline
+from services.dispatch.case_ids import open_command
 from services.dispatch.sla import SHANGHAI
 from services.dispatch.workflow import decide
 from services.indexer.document import fold_all

@@ -15,6 +15,7 @@ from typing import Any
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import bulk
 
+from cityops.figures import SHANGHAI, GroupBy
 from services.api.stats.service import (
     MAX_CASES,
     SOURCE_FIELDS,
@@ -24,8 +25,6 @@ from services.api.stats.service import (
     read_documents,
     window_query,
 )
-from services.dispatch.metrics import GroupBy
-from services.dispatch.sla import SHANGHAI
 
 # "day" is no grouping for a document that is already one day's figures.
 PUBLISHED: tuple[GroupBy, ...] = ("none", "department", "town", "dimension")

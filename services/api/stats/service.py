@@ -1,7 +1,7 @@
 """Case-performance figures for a window, computed from the case read model.
 
-The figures themselves are defined and computed in ``services/dispatch/metrics.py``; this
-module chooses which case documents to read, reads them, and names the groups.
+The figures themselves are defined and computed in ``cityops/figures.py``; this module
+chooses which case documents to read, reads them, and names the groups.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsTimeout
 from pydantic import BaseModel, Field
 
+from cityops import figures as case_figures
 from cityops.contracts.states import TERMINAL
 from cityops.errors import DependencyUnavailable
+from cityops.figures import RATES, SHANGHAI, GroupBy
 from cityops.jurisdiction import Jurisdictions
 from cityops.taxonomy import Taxonomy
-from services.dispatch import metrics
-from services.dispatch.metrics import GroupBy
-from services.dispatch.sla import SHANGHAI
 
 # The figures are computed in this process from one search page of case documents, so a
 # window may touch at most 10,000 cases (Elasticsearch's default max_result_window). A
@@ -69,10 +68,25 @@ class WindowPublic(BaseModel):
     end: datetime = Field(alias="to")
 
 
+class RatePublic(BaseModel):
+    """How a rate of every group is computed: ``numerator`` / ``denominator`` (both counts of
+    the group), so a screen can say 结案率 = 结案数 / 应结案数 rather than leave it to guess."""
+
+    name: str
+    numerator: str
+    numerator_name: str
+    denominator: str
+    denominator_name: str
+
+
+RATES_PUBLIC = {key: RatePublic(**asdict(rate)) for key, rate in RATES.items()}
+
+
 class StatsPublic(BaseModel):
     window: WindowPublic
     group_by: GroupBy
     groups: list[GroupPublic]
+    rates: dict[str, RatePublic] = Field(default_factory=lambda: dict(RATES_PUBLIC))
 
 
 def as_aware(value: datetime) -> datetime:
@@ -136,7 +150,7 @@ class GroupNames:
             return self.places.town_name(key) or key
         return key
 
-    def present(self, groups: list[metrics.Group], group_by: GroupBy) -> list[GroupPublic]:
+    def present(self, groups: list[case_figures.Group], group_by: GroupBy) -> list[GroupPublic]:
         return [
             GroupPublic(key=g.key, key_name=self.name(group_by, g.key), **asdict(g.figures))
             for g in groups
@@ -144,7 +158,7 @@ class GroupNames:
 
 
 def with_timeline(doc: dict[str, Any]) -> dict[str, Any]:
-    """The case document as ``metrics.from_document`` reads it: its milestones are the
+    """The case document as ``case_figures.from_document`` reads it: its milestones are the
     timeline entries the figures need (documents of older generations hold a timeline)."""
     return {**doc, "timeline": doc.get("milestones") or doc.get("timeline") or []}
 
@@ -156,8 +170,8 @@ def figures(
     group_by: GroupBy,
     names: GroupNames,
 ) -> StatsPublic:
-    cases = [metrics.from_document(with_timeline(doc)) for doc in docs]
-    groups = metrics.compute(cases, start, end, group_by)
+    cases = [case_figures.from_document(with_timeline(doc)) for doc in docs]
+    groups = case_figures.compute(cases, start, end, group_by)
     return StatsPublic(
         window=WindowPublic.model_validate({"from": start, "to": end}),
         group_by=group_by,

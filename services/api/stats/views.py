@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from cityops.figures import GroupBy
 from services.api.stats.service import StatsPublic, StatsService, as_aware, check_window
-from services.dispatch.metrics import GroupBy
 
 router = APIRouter(prefix="/api/v1", tags=["stats"])
 DEFAULT_WINDOW = timedelta(days=30)

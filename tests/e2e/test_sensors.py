@@ -492,3 +492,53 @@ async def test_readings_sent_just_before_their_device_is_registered_wait_for_it(
             return len(events.sensor_cases("early")) == 1
 
         await eventually(opened, timeout=120, interval=0.2)
+
+
+async def test_a_sensors_worker_killed_mid_storm_loses_no_incident_and_makes_none_twice(
+    stack: Stack,
+) -> None:
+    fleet = devices("water_level", grid_points(20, stride=19), "killed")
+    await register_all(stack, fleet)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=62)
+
+    def minutes(first: int, last: int) -> list[tuple[str, bytes]]:
+        return [
+            (
+                d.device_id,
+                encode(reading(d, start + i * STEP, storm_depth(i / 6), "water_depth_cm", "cm")),
+            )
+            for i in range(first * 6, last * 6)
+            for d in fleet
+        ]
+
+    readings = stack.settings.topics.sensor_readings
+    await produce(stack, readings, minutes(0, 25))  # flooded since minute 10
+    async with Events(stack) as events:
+
+        async def some_opened() -> bool:
+            await events.poll()
+            return len(events.sensor_cases("killed")) >= 5
+
+        await eventually(some_opened, timeout=120, interval=0.2)
+        worker = stack.processes["sensors"]
+        worker.kill()  # SIGKILL: no clean shutdown, offsets and tables as they were
+        await produce(stack, readings, minutes(25, 60))  # the rest, while it is down
+        worker.start()
+
+        async def all_verified() -> bool:
+            await events.poll()
+            cases = events.sensor_cases("killed")
+            return len(cases) >= 20 and all(
+                EventKind.SENSOR_VERIFIED in events.kinds(c) for c in cases
+            )
+
+        await eventually(all_verified, timeout=240, interval=0.3)
+        await asyncio.sleep(3)
+        await events.poll()
+    cases = events.sensor_cases("killed")
+    assert 20 <= len(cases) <= 22, stack.logs()
+    per_device: dict[str, set[str]] = defaultdict(set)
+    for sids in cases.values():
+        for sid in sids:
+            per_device[sid.split(":")[1]].add(sid)
+    assert all(len(s) == 1 for s in per_device.values()), per_device  # one incident each

@@ -4,6 +4,7 @@ and (when the real folder is on this machine) the shipped model's recorded figur
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from services.classifier.real_text import (
     RealSet,
     ZeroShot,
     calibration_check,
+    conformal_measure,
     curve,
     mapped,
     real_sets,
@@ -94,3 +96,17 @@ def test_only_sets_labelled_with_mapped_fields_are_measured() -> None:
     other = RealSet("other", ["1", "2"], Dataset(["a", "b"], ["roads", "parks"]))
     assert mapped([ours, other], topics) == [ours]
     assert calibration_check([other], topics) is None
+
+
+def test_conformal_sets_from_the_calibration_half_hold_the_field_on_the_report_half() -> None:
+    """Split-conformal sets keep their promise on exchangeable real messages, and a
+    one-department set is not a pocket of right answers (docs/router.md, conformal)."""
+    sets = mapped(real_sets(), topic_map())
+    if not sets:
+        pytest.skip("the real development messages are not on this machine")
+    predictor = Predictor.load(None, TAX)
+    no_written: tuple[list[Any], list[float], list[str]] = ([], [], [])
+    rows = conformal_measure(predictor, sets[0], topic_map(), no_written, alphas=(0.1, 0.2))
+    for row in (r for r in rows if r["scores_from"] == "real"):
+        assert row["set_covers_topic"] >= 1 - row["alpha"] - 0.03
+        assert row["singleton"]["precision"] < 0.8

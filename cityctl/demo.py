@@ -100,7 +100,7 @@ def run_demo(options: DemoOptions) -> int:
             return 0 if stop.is_set() else 1
         _start_traffic(url, options, stop)
         devices = _start_sensors(settings, options, stop)
-        print(f"\ncityops is running. Open {url}  (API docs: {url}docs)")
+        print(f"\ncityops is running. Open {url}  (overview: {url}overview, API docs: {url}docs)")
         print(f"logs: {logs}   press Ctrl-C to stop\n")
         while not stop.wait(0.5):
             supervisor.poll()

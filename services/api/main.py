@@ -21,6 +21,7 @@ from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
 from services.api.hotspots.views import router as hotspots_router
 from services.api.limits import BodyLimit
+from services.api.overview.views import router as overview_router
 from services.api.sensors import views as sensor_views
 from services.api.sensors.service import SensorServices
 from services.api.settings import ApiSettings
@@ -68,6 +69,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(hotspots_router)
     app.include_router(stats_router)
+    app.include_router(overview_router)
     sensor_views.install(app)
 
     @app.get("/healthz", include_in_schema=False)

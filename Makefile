@@ -7,13 +7,24 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # System packages only tests use: the console's browser test (chromium, and a CJK font so
-# Chinese is drawn in screenshots), the sensor test's independent Kafka client (kcat), and
-# curl for the Elasticsearch security setup script (tests/deploy).
-TEST_DEBS := chromium fonts-wqy-zenhei kcat curl
+# Chinese is drawn in screenshots), the sensor test's independent Kafka client (kcat),
+# curl for the Elasticsearch security setup script (tests/deploy), a real Prometheus and
+# promtool (the rules, and the boards' queries against the e2e stack). node/npm, for
+# Grafana's dashboard schema, are installed by grafana-schema (below) only when no npm is
+# on PATH (a NodeSource nodejs brings its own, and conflicts with Debian's npm).
+TEST_DEBS := chromium fonts-wqy-zenhei kcat curl prometheus
 # 1: `make test-deps` fails when it cannot install them. Default: 1 under CI=true (.ci/run).
 REQUIRE_TEST_DEPS ?= $(if $(filter true,$(CI)),1,0)
 
-.PHONY: install run test test-deps test-fast soak lint typecheck clean
+# Grafana's dashboard JSON Schema, for the version of the grafana/grafana image in
+# docker-compose.yml: generated from the npm package @grafana/schema of that version
+# (never copied into the repository). tests/deploy/test_grafana_dashboards.py validates
+# every board against it and skips while it is missing.
+GRAFANA_VERSION := 11.6.0
+GRAFANA_SCHEMA_DIR := .cache/grafana-schema
+GRAFANA_SCHEMA := $(GRAFANA_SCHEMA_DIR)/dashboard.schema.json
+
+.PHONY: install run test test-deps grafana-schema test-fast soak lint typecheck clean
 
 ## install: .venv with cityops and its development tools (Python packages only)
 install: $(STAMP)
@@ -42,8 +53,31 @@ test-deps:
 	echo "test-deps: not installed:" $$missing "(the tests that need them skip)" >&2; \
 	[ "$(REQUIRE_TEST_DEPS)" != 1 ]
 
+## grafana-schema: best effort, $(GRAFANA_SCHEMA) from npm (@grafana/schema@$(GRAFANA_VERSION))
+grafana-schema: test-deps
+	@if [ -s $(GRAFANA_SCHEMA) ] && [ "$$(cat $(GRAFANA_SCHEMA_DIR)/VERSION 2>/dev/null)" = $(GRAFANA_VERSION) ]; then \
+	  exit 0; \
+	fi; \
+	if ! command -v npm >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "grafana-schema: apt-get install nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	fi; \
+	if ! command -v npm >/dev/null || ! command -v node >/dev/null; then \
+	  echo "grafana-schema: node/npm not found (the dashboard schema test skips)" >&2; \
+	  [ "$(REQUIRE_TEST_DEPS)" != 1 ]; exit $$?; \
+	fi; \
+	work=$(GRAFANA_SCHEMA_DIR)/build; rm -rf $$work && mkdir -p $$work && cd $$work \
+	&& npm pack --silent @grafana/schema@$(GRAFANA_VERSION) >/dev/null \
+	&& tar xzf grafana-schema-$(GRAFANA_VERSION).tgz \
+	&& npm install --silent --no-save --no-audit --no-fund ts-json-schema-generator@2 typescript@5 \
+	&& ./node_modules/.bin/ts-json-schema-generator --no-type-check --type Dashboard \
+	  --path package/dist/esm/raw/dashboard/x/dashboard_types.gen.d.ts -o ../dashboard.schema.json \
+	&& cd .. && echo $(GRAFANA_VERSION) > VERSION && rm -rf build && exit 0; \
+	echo "grafana-schema: could not build $(GRAFANA_SCHEMA) (the dashboard schema test skips)" >&2; \
+	[ "$(REQUIRE_TEST_DEPS)" != 1 ]
+
 ## test: install everything and run the whole suite (unit, integration, e2e, compose)
-test: install test-deps
+test: install test-deps grafana-schema
 	$(BIN)/python -m pytest -q
 
 ## test-fast: only the tests that need no server
@@ -62,4 +96,4 @@ typecheck: install
 	$(BIN)/mypy cityops cityctl services
 
 clean:
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .cache

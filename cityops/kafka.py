@@ -343,6 +343,11 @@ def dead_letter(
     )
 
 
+DEAD_LETTERS = Counter(
+    "cityops_dead_letters_total",
+    "Records sent to a dead-letter topic, by the consumer that refused them",
+    ["consumer"],
+)
 RECORDS = Counter(
     "cityops_consumer_records_total", "Records handled by a consumer loop", ["loop", "outcome"]
 )
@@ -381,6 +386,7 @@ class ConsumerLoop:
         self.max_backoff_s = max_backoff_s
         self.batch_size = batch_size
         self.last_error: str | None = None
+        DEAD_LETTERS.labels(name)  # the series exists at zero before the first letter
 
     async def run(self) -> None:
         backoff = 0.5
@@ -426,6 +432,7 @@ class ConsumerLoop:
         await self._commit(records)
         RECORDS.labels(self.name, "processed").inc(len(records) - len(rejected))
         RECORDS.labels(self.name, "dead_lettered").inc(len(rejected))
+        DEAD_LETTERS.labels(self.name).inc(len(rejected))
         self.last_error = None
 
     async def _commit(self, records: list[ConsumerRecord]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from cityops import jurisdiction, logs, taxonomy
 from cityops.kafka import BackgroundProducer, make_producer
 from cityops.search import ReadModel, intake_index, make_async_client
+from services.api import metrics as api_metrics
 from services.api import problems
 from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
@@ -53,10 +56,14 @@ def create_app(settings: ApiSettings) -> FastAPI:
         sensors.feed.start()  # reads the device registry; sensor routes answer 503 until read
         app.state.registry, app.state.sensor_intake = sensors.registry, sensors.intake
         app.state.admin_token = settings.admin_token
+        lag = asyncio.ensure_future(api_metrics.export_lag(settings, settings.lag_scrape_s))
         log.info("service started", extra={"port": settings.api_port})
         try:
             yield
         finally:
+            lag.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag
             await sensors.feed.stop()
             await producer.stop()  # flushes reports still in flight
             await es.close()
@@ -65,6 +72,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app = FastAPI(title="cityops 一网统管", version="1", lifespan=lifespan)
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(api_metrics.RequestMetrics)  # outermost: it also sees 413s
     app.include_router(ingest_router)
     app.include_router(cases_router)
     app.include_router(hotspots_router)

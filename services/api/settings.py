@@ -23,6 +23,7 @@ class ApiSettings(CommonSettings):
     )
     sensor_rate_per_s: float = Field(default=100.0, gt=0, description="readings per key")
     sensor_burst: int = Field(default=1000, ge=1, description="readings a key may send at once")
+    lag_scrape_s: float = Field(default=15.0, gt=0, description="consumer lag read every N s")
 
     @field_validator("sensor_key_pepper")
     @classmethod

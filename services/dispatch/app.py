@@ -33,13 +33,14 @@ from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 from cityops.contracts import CaseClassified, CaseCommand, SourceType
+from cityops.contracts.events import SlaAlert
 from cityops.errors import InvalidMessage
-from cityops.kafka import dead_letter, decode, encode
+from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.taxonomy import Taxonomy
-from services.dispatch import candidates, dedup, escalation, outcomes, workflow
+from services.dispatch import candidates, dedup, escalation, gauges, outcomes, workflow
 from services.dispatch.batch import Batch, as_current
 from services.dispatch.candidates import CandidateRef, CandidateUpdate, UpdateKind
 from services.dispatch.case_ids import open_command
@@ -55,6 +56,20 @@ log = logging.getLogger(__name__)
 EVENTS = Counter("cityops_case_events_total", "Case events emitted", ["kind"])
 REJECTED = Counter("cityops_case_commands_rejected_total", "Commands rejected", ["command"])
 MERGED = Counter("cityops_sources_merged_total", "Sources joined to an existing case")
+COMMANDS = Counter(
+    "cityops_commands_total", "Commands decided, by kind and result", ["command", "result"]
+)
+CASES_OPEN = Gauge("cityops_cases_open", "Open cases by state among this worker's cases", ["state"])
+DEADLINE_ALERTS = Counter(
+    "cityops_deadline_alerts_total", "Deadline warnings and breaches raised", ["level"]
+)
+REPORT_TO_CASE = Histogram(
+    "cityops_report_to_case_seconds",
+    "From a source's receipt to the case event that opened or joined it",
+    buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0),
+)
+for _level in ("warning", "breach"):
+    DEADLINE_ALERTS.labels(_level)  # both series exist from the start: rates need no gap
 T = TypeVar("T")
 EXIT_RETRY = 75  # EX_TEMPFAIL: the supervisor restarts the worker
 
@@ -122,6 +137,14 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
     deadlines = DeadlineIndex()
     notifier = Notifier(settings.supervisor_webhook_url)
     drill = FaultDrill(settings.dispatch_crash_after_table_write)
+    open_cases = gauges.OpenCases()
+    DEAD_LETTERS.labels("dispatch")  # the series exists at zero before the first letter
+
+    def publish_open_cases() -> None:
+        for state, n in open_cases.counts.items():
+            CASES_OPEN.labels(state).set(n)
+
+    publish_open_cases()
 
     async def run_batches(
         stream: faust.StreamT, step: Callable[[bytes], list[tuple[str, str, bytes]]]
@@ -251,6 +274,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             batch.add_sends(case.case_id, case.outbox)
             case.outbox = []
             batch.changed[case.case_id] = case
+        before = (case.status.value, command.command_id in case.applied) if case else None
         decision = workflow.decide(case, command, taxonomy)
         after = decision.case
         sends = outgoing(case, command, decision)
@@ -266,6 +290,24 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         if after is not None:
             batch.event_of.setdefault(command.case_id, event)
         observe(command, case, decision)
+        count(command, before, decision)
+
+    def count(command: CaseCommand, before: tuple[str, bool] | None, decision: Decision) -> None:
+        """The command's figures; ``before``: the case's state and whether it had applied
+        the command already, before the decision (None: no such case)."""
+        kind = command.body.kind
+        result = gauges.command_result(bool(before and before[1]), decision)
+        COMMANDS.labels(kind.value, result.value).inc()
+        after = decision.case.status.value if decision.case is not None else None
+        open_cases.move(before[0] if before else None, after)
+        publish_open_cases()
+        if decision.rejected or not decision.events:
+            return
+        if isinstance(command.body, SlaAlert):
+            DEADLINE_ALERTS.labels(command.body.level).inc()
+        waited = gauges.report_to_case_s(command, decision, datetime.now(UTC))
+        if waited is not None:
+            REPORT_TO_CASE.observe(waited)
 
     def observe(command: CaseCommand, case: CaseRecord | None, decision: Decision) -> None:
         for ev in decision.events:
@@ -306,6 +348,7 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         log.warning("record dead-lettered", extra={"topic": m.topic, "reason": letter.reason})
         key = (m.key or b"").decode(errors="replace")
         await (await send(topics.dead_letter("dispatch"), key, encode(letter)))
+        DEAD_LETTERS.labels("dispatch").inc()
 
     def outgoing(
         case: CaseRecord | None, command: CaseCommand, decision: workflow.Decision
@@ -330,14 +373,18 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
         It reads every case the worker owns, so it yields to the event loop as it goes:
         the consumer's heartbeats must go on while 100,000 cases are read."""
         due: list[tuple[str, datetime | None]] = []
+        states: list[str | None] = []
         for n, (case_id, v) in enumerate(cases.items()):
             if v:
                 due.append(
                     (case_id, escalation.stored_next_check(v, settings.sla_warn_share, taxonomy))
                 )
+                states.append(gauges.stored_state(v))
             if n % 500 == 499:
                 await asyncio.sleep(0)
         deadlines.rebuild(due)
+        open_cases.rebuild(states)
+        publish_open_cases()
         log.info("deadline index rebuilt", extra={"cases_scheduled": len(deadlines)})
 
     @app.timer(interval=settings.sla_scan_interval_s)

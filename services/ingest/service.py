@@ -15,7 +15,12 @@ from services.ingest.normalise import report_id_for, to_event
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = Counter("cityops_reports_accepted_total", "Reports accepted by intake", ["source_type"])
+ACCEPTED = Counter(
+    "cityops_reports_accepted_total",
+    "Reports accepted by intake (retries of an accepted report not counted again)",
+    ["channel", "source_type"],
+)
+CHANNEL = "http"  # the only way in so far: POST /api/v1/reports
 
 
 class IngestService:
@@ -39,7 +44,7 @@ class IngestService:
             self.topics.reports_submitted, encode(event), key=event.report_id.encode()
         )
         if claim.first:
-            ACCEPTED.labels(event.source_type.value).inc()
+            ACCEPTED.labels(CHANNEL, event.source_type.value).inc()
         log.info(
             "report accepted",
             extra={

@@ -50,7 +50,7 @@ from cityops.contracts import SensorReading, SignalKind
 from cityops.contracts.devices import Device, DeviceRegistered
 from cityops.due import DueIndex
 from cityops.errors import InvalidMessage
-from cityops.kafka import dead_letter, decode, encode
+from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.sensors import Catalogue, Rule
 from cityops.tables import as_current, raw_table
 from cityops.taxonomy import Taxonomy
@@ -116,6 +116,7 @@ def create_app(
     topics = settings.topics
     parts = settings.topic_partitions
     app = faust.App(f"{settings.topic_prefix}cityops-sensors", **faust_options(settings))
+    DEAD_LETTERS.labels("sensors")  # the series exists at zero before the first letter
     window = timedelta(days=settings.sensors_hotspot_window_days)
 
     def raw_topic(name: str, **kw: Any) -> faust.TopicT:
@@ -205,6 +206,7 @@ def create_app(
         m = event.message
         record = dead_letter("sensors", (m.topic, m.partition, m.offset), m.key, m.value, error)
         log.warning("record dead-lettered", extra={"topic": m.topic, "reason": record.reason})
+        DEAD_LETTERS.labels("sensors").inc()
         return (
             topics.dead_letter("sensors"),
             (m.key or b"").decode(errors="replace"),

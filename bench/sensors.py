@@ -1,9 +1,9 @@
 """Sensor readings per second through the rules, against a bare consumer on the same broker,
 and the worker's cost per reading as the registry grows (GitHub issue 10).
 
-    .venv/bin/python bench/sensors.py                                   # the full run
+    .venv/bin/python bench/sensors.py             # 50,000 readings a step; 1k, 10k, 100k devices
     .venv/bin/python bench/sensors.py --readings 20000 --sizes 1000,10000 --label sensors_quick
-    .venv/bin/python bench/sensors.py --profile                         # plus a py-spy profile
+    .venv/bin/python bench/sensors.py --profile   # plus a py-spy profile of the worker
 
 Starts noida-db on a fresh data directory, provisions the topics (3 partitions each, the
 default ``topic_partitions``) and then, all in one run on the same broker:
@@ -83,7 +83,7 @@ Record = tuple[bytes, bytes]
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--readings", type=int, default=200_000, help="readings per step")
+    p.add_argument("--readings", type=int, default=50_000, help="readings per step")
     p.add_argument("--sizes", default="1000,10000,100000", help="registered devices per step")
     p.add_argument("--main-size", type=int, default=10_000, help="the step of the ratio")
     p.add_argument("--raw-readings", type=int, default=200_000, help="for the bare consumer")

@@ -169,7 +169,8 @@ def next_command(case: dict[str, object], rng: random.Random) -> dict[str, objec
     if role == "department":
         actor["department"] = case["department"]
     return {
-        "command_id": f"sim:{case['case_id']}:{case['state']}:{case.get('rework_count', 0)}",
+        # no ':' in a person's command id: the API keeps those for the system's own commands
+        "command_id": f"sim.{case['case_id']}.{case['state']}.{case.get('rework_count', 0)}",
         "actor": actor,
         "reason": "演示处置" if body["kind"] != "verify" or body["passed"] else "现场仍未修复",
         "body": body,
@@ -189,4 +190,9 @@ def work_cases(api_url: str, stop: threading.Event, interval: float = 3.0, seed:
                 command = next_command(case, rng)
                 if command is not None:
                     with contextlib.suppress(httpx.HTTPError):
-                        client.post(f"/api/v1/cases/{case['case_id']}/commands", json=command)
+                        answer = client.post(
+                            f"/api/v1/cases/{case['case_id']}/commands", json=command
+                        )
+                        if answer.status_code >= 400 and answer.status_code != 409:
+                            refused = f"{answer.status_code} {answer.text[:200]}"
+                            log.warning("simulated worker's command refused: %s", refused)

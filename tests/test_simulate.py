@@ -28,3 +28,15 @@ def test_simulated_people_take_the_next_lifecycle_step() -> None:
         "department": "water",
     }
     assert next_command({**case, "state": "closed"}, rng) is None
+
+
+def test_simulated_commands_are_ones_the_api_accepts() -> None:
+    """The API refuses a person's command id with a ':' (those are the system's own)."""
+    from services.api.cases.commands import CommandCreate
+
+    rng = random.Random(1)
+    for state in ("pending", "registered", "dispatched", "in_progress", "reported_back"):
+        case = {"case_id": "LGABCDEF123456", "state": state, "department": "water"}
+        command = next_command(case, rng)
+        assert command is not None, state
+        CommandCreate.model_validate(command)

@@ -507,10 +507,10 @@ PIPELINE: tuple[tuple[str, str, str, str], ...] = (
         "rps",
     ),
     (
-        "传感器读数接收（HTTP，条/秒）",
-        "sum by (result) (rate(cityops_sensor_readings_received_total[5m]))",
-        "{{result}}",
-        "rps",
+        "传感器读数拒收（近1小时，按原因）",
+        "sum by (reason) (increase(cityops_sensor_readings_refused_total[1h]))",
+        "{{reason}}",
+        "none",
     ),
 )
 

@@ -232,7 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--no-sensors",
         action="store_true",
-        help="no simulated IoT devices (by default 300 devices send readings in real time, with a rainstorm a minute in)",
+        help="no simulated IoT devices (by default 300 devices send readings in real time, "
+        "with a rainstorm a minute in)",
     )
     demo.add_argument("--workdir", default="var/demo", help="data and logs (default var/demo)")
     demo.add_argument("--fresh", action="store_true", help="delete earlier demo data first")

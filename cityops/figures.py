@@ -27,8 +27,10 @@ same timelines always give the same figures, whatever is read from.
 The cases considered are those that exist at ``end`` and were not already closed, invalid
 or merged at ``start``; ``cases`` counts them. Rates are ``None`` when the denominator is 0.
 Every rate is a ratio of two counts of :class:`Figures`, named in :data:`RATES`; a rate over
-several windows (days, towns) is the sum of its numerators over the sum of its
-denominators, never a mean of rates (:func:`combined_rate`).
+several groups of one window (towns, departments) is the sum of its numerators over the sum
+of its denominators, never a mean of rates (:func:`combined_rate`). Days do not add up that
+way: a case open past its deadline for three days is in each day's 应结案数, so the figures
+of a longer window are computed for that window (``/api/v1/stats?from=&to=``).
 """
 
 from __future__ import annotations
@@ -338,8 +340,9 @@ def _figures(facts: Sequence[_Facts]) -> Figures:
 
 
 def combined_rate(name: str, parts: Iterable[Mapping[str, Any]]) -> float | None:
-    """Rate ``name`` of :data:`RATES` over ``parts`` (figures as mappings, e.g. the daily
-    documents of several days or towns): the sum of numerators over the sum of denominators."""
+    """Rate ``name`` of :data:`RATES` over ``parts``, figures of disjoint groups of cases in
+    one window as mappings (e.g. the published documents of each town for one day): the sum
+    of numerators over the sum of denominators."""
     rate = RATES[name]
     part = whole = 0
     for p in parts:

@@ -28,11 +28,11 @@ def test_closure_rates_divide_by_due_not_by_registered() -> None:
 
 
 def test_a_rate_over_many_parts_is_a_ratio_of_sums_not_a_mean_of_rates() -> None:
-    days = [
+    towns = [
         {"closed_on_time": 1, "due": 1},  # 100%
         {"closed_on_time": 1, "due": 9},  # 11%
     ]
-    assert figures.combined_rate("on_time_rate", days) == pytest.approx(2 / 10)
+    assert figures.combined_rate("on_time_rate", towns) == pytest.approx(2 / 10)
     assert figures.combined_rate("on_time_rate", []) is None
     assert figures.combined_rate("return_rate", [{"returned": None, "dispatched": 0}]) is None
 

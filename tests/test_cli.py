@@ -22,6 +22,7 @@ COMMANDS = {
     "replay",
     "router",
     "stats",
+    "grafana",
 }
 
 

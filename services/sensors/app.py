@@ -156,11 +156,11 @@ def create_app(
 
     async def pace(event: faust.EventT) -> None:
         """A waiting reading is looked at again no sooner than its header says."""
-        for name, value in event.message.headers or ():
-            if name == NOT_BEFORE:
-                delay = float(value) - time.time()
-                if delay > 0:
-                    await asyncio.sleep(min(delay, RETRY_EVERY_S))
+        value = dict(event.message.headers or ()).get(NOT_BEFORE)
+        if value is not None:
+            delay = float(value) - time.time()
+            if delay > 0:
+                await asyncio.sleep(min(delay, RETRY_EVERY_S))
 
     async def durable() -> None:
         """Wait until the batch's table writes are acknowledged (faust buffers changelog
@@ -250,16 +250,17 @@ def create_app(
 
     def judge(event: faust.EventT) -> list[Send]:
         m = event.message
+        raw = m.value or b""
         reading = decode(SensorReading, m.value)
         key = reading.device_id.encode()
         moved = m.topic in (rekeyed_name, waiting_name)
         if not moved and (m.key != key or partition_of(key, parts) != m.partition):
             READINGS.labels("rekeyed").inc()
-            return [(rekeyed_name, reading.device_id, m.value)]
+            return [(rekeyed_name, reading.device_id, raw)]
         if devices.get(reading.device_id) is None and fresh(event):
             # registered a moment ago, perhaps: the registry record may not be read yet
             READINGS.labels("waiting_for_device").inc()
-            return [(waiting_name, reading.device_id, m.value)]
+            return [(waiting_name, reading.device_id, raw)]
         device = device_of(reading.device_id)
         before = state_of(device.device_id)
         after, outputs = rules.process(before, reading, device, catalogue)

@@ -281,7 +281,6 @@ def test_a_report_after_closure_opens_one_new_case_not_one_per_report() -> None:
     assert owners == ["b0", "b0", "b0"]
 
 
-
 def test_a_proactive_case_attracts_no_source() -> None:
     """A hotspot's case is about the place's history: no incident's source joins it."""
     incident = case()

@@ -160,7 +160,8 @@ def test_health_and_metrics(client: TestClient) -> None:
     assert client.get("/readyz").status_code == 200
     client.post("/api/v1/reports", json=report(idempotency_key="k-metrics-01"))
     assert (
-        'cityops_reports_accepted_total{channel="http",source_type="grid_worker"}' in client.get("/metrics").text
+        'cityops_reports_accepted_total{channel="http",source_type="grid_worker"}'
+        in client.get("/metrics").text
     )
 
 

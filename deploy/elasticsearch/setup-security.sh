@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-shot (compose service `elasticsearch-setup`): create the least-privilege role
 # `cityops_service` (cityops-role.json: only cityops-* indices) and the user the cityops
-# services log in with. Apart from Elasticsearch itself, this is the only container that
+# services log in with; and, when GRAFANA_ES_PASSWORD is given, the read-only role
+# `cityops_reader` (grafana-role.json) and the user Grafana's case boards log in with. Apart from Elasticsearch itself, this is the only container that
 # gets the `elastic` superuser's password. Safe to run again: PUT replaces the role and
 # the user, and sets the user's password to CITYOPS_ES_PASSWORD.
 #
@@ -35,3 +36,14 @@ es PUT "/_security/user/${CITYOPS_ES_USERNAME}" <(
     "$(quoted "$CITYOPS_ES_PASSWORD")" "$ROLE"
 )
 echo "user ${CITYOPS_ES_USERNAME} has role ${ROLE}"
+
+if [[ -n ${GRAFANA_ES_PASSWORD:-} ]]; then
+  READER=cityops_reader
+  GRAFANA_ES_USERNAME=${GRAFANA_ES_USERNAME:-grafana}
+  es PUT "/_security/role/${READER}" "${HERE}/grafana-role.json"
+  es PUT "/_security/user/${GRAFANA_ES_USERNAME}" <(
+    printf '{"password": %s, "roles": ["%s"], "full_name": "Grafana case boards"}' \
+      "$(quoted "$GRAFANA_ES_PASSWORD")" "$READER"
+  )
+  echo "user ${GRAFANA_ES_USERNAME} has role ${READER}"
+fi

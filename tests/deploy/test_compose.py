@@ -21,6 +21,7 @@ SECRETS = {
     "ELASTIC_PASSWORD": "elastic-superuser-secret",
     "CITYOPS_ES_PASSWORD": "cityops-service-secret",
     "GRAFANA_ADMIN_PASSWORD": "grafana-secret",
+    "GRAFANA_ES_PASSWORD": "grafana-reader-secret",
     "CITYOPS_ADMIN_TOKEN": "admin-token-secret",
     "CITYOPS_SENSOR_KEY_PEPPER": "0123456789abcdef0123456789abcdef0123456789abcdef",
 }
@@ -159,6 +160,11 @@ def test_only_the_setup_step_gets_the_elastic_password() -> None:
         elif name != "elasticsearch-setup":
             assert "CITYOPS_ES_PASSWORD" not in env, name
     assert services["elasticsearch-setup"]["environment"]["CITYOPS_ES_USERNAME"] == "cityops"
+    # Grafana reads the case indexes as its own read-only user, never as the services' user
+    assert (
+        services["grafana"]["environment"]["GRAFANA_ES_PASSWORD"] == SECRETS["GRAFANA_ES_PASSWORD"]
+    )
+    assert services["grafana"]["environment"]["GRAFANA_ES_USERNAME"] == "grafana"
     assert services["init"]["depends_on"]["elasticsearch-setup"] == {
         "condition": "service_completed_successfully",
         "required": True,

@@ -86,6 +86,36 @@ def test_setup_creates_the_role_and_the_user(fake_es: str) -> None:
     assert tricky not in result.stdout + result.stderr
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is missing (make test-deps)")
+def test_setup_creates_grafanas_read_only_user_when_given_its_password(fake_es: str) -> None:
+    result = subprocess.run(
+        ["bash", str(SETUP / "setup-security.sh")],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ES_URL": fake_es,
+            "ELASTIC_PASSWORD": "super",
+            "CITYOPS_ES_USERNAME": "cityops",
+            "CITYOPS_ES_PASSWORD": "service-secret",
+            "GRAFANA_ES_PASSWORD": "reader-secret",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    _, _, role, user = Recorder.seen
+    assert role["path"] == "/_security/role/cityops_reader"
+    privileges = {p for block in role["body"]["indices"] for p in block["privileges"]}
+    assert privileges <= {"read", "view_index_metadata"}  # reads, never writes
+    assert [i["names"] for i in role["body"]["indices"]] == [["cityops-*"]]
+    assert user["path"] == "/_security/user/grafana"
+    assert user["body"] == {
+        "password": "reader-secret",
+        "roles": ["cityops_reader"],
+        "full_name": "Grafana case boards",
+    }
+
+
 def test_setup_refuses_to_run_without_its_passwords() -> None:
     result = subprocess.run(
         ["bash", str(SETUP / "setup-security.sh")],

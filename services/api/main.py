@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cityops import jurisdiction, logs, taxonomy
+from cityops.fetching import install_quiet_fetch
 from cityops.kafka import BackgroundProducer, make_producer
 from cityops.search import ReadModel, intake_index, make_async_client
 from services.api import metrics as api_metrics
@@ -108,6 +109,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
 def main(settings: ApiSettings | None = None) -> None:
     settings = settings or ApiSettings()
     logs.setup("api", settings.log_level)
+    # the device directory's consumer is aiokafka's: without this an idle broker that
+    # answers empty fetches at once keeps the API busy (see cityops/fetching.py)
+    install_quiet_fetch()
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

@@ -532,7 +532,12 @@ async def test_a_sensors_worker_killed_mid_storm_loses_no_incident_and_makes_non
                 EventKind.SENSOR_VERIFIED in events.kinds(c) for c in cases
             )
 
-        await eventually(all_verified, timeout=240, interval=0.3)
+        try:
+            await eventually(all_verified, timeout=240, interval=0.3)
+        except AssertionError:
+            cases = events.sensor_cases("killed")
+            states = {c: [k.value for k in events.kinds(c)] for c in cases}
+            raise AssertionError(f"{len(cases)} cases: {states}\n{stack.logs()}") from None
         await asyncio.sleep(3)
         await events.poll()
     cases = events.sensor_cases("killed")

@@ -49,8 +49,8 @@ class Infra:
         }
 
 
-@pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+def start_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    """The configured servers, or a noida-db of its own on free ports."""
     kafka = os.environ.get("CITYOPS_TEST_KAFKA_BOOTSTRAP")
     es = os.environ.get("CITYOPS_TEST_ES_URL")
     idempotence = os.environ.get("CITYOPS_TEST_KAFKA_IDEMPOTENCE", "true") == "true"
@@ -66,6 +66,11 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     finally:
         if server is not None:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    yield from start_infra(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ import os
 import random
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,10 +24,18 @@ from cityops.kafka import encode, make_producer
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from services.dispatch.case_ids import case_id_for
-from tests.conftest import Infra
+from tests.conftest import Infra, start_infra
 from tests.e2e.drill import Supervised, classified, dispatch_env, spread
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    """A stand-in of its own: the town's 10,000 cases and their changelogs stay out of the
+    one the rest of the suite shares (noida-db keeps everything written, and grows slower)."""
+    yield from start_infra(tmp_path_factory)
+
 
 # Open cases in the town before the kill: the issue's 10,000 (95 s on 2 cores, 2026-12-02);
 # `make soak` runs 50,000 (CITYOPS_TEST_TOWN_CASES).

@@ -56,7 +56,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         "CITYOPS_SENSORS_WEB_PORT": str(ports["sensors"]),
         "CITYOPS_SENSORS_DATA_DIR": str(tmp_path / "sensors"),
         "CITYOPS_SENSORS_HEARTBEAT_SCAN_S": "1",
-        "CITYOPS_SENSORS_UNKNOWN_WAIT_S": "5",
+        "CITYOPS_SENSORS_UNKNOWN_WAIT_S": "15",
         "CITYOPS_DISPATCH_DATA_DIR": str(tmp_path / "dispatch"),
     }
     settings = CommonSettings(**infra.settings(prefix))  # type: ignore[arg-type]

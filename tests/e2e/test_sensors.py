@@ -483,7 +483,7 @@ async def test_readings_sent_just_before_their_device_is_registered_wait_for_it(
     )
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
     await produce(stack, stack.settings.topics.sensor_readings, cover_readings(device, start))
-    await asyncio.sleep(5)
+    await asyncio.sleep(2)  # well inside the wait the e2e stack gives (15 s)
     await register_all(stack, [device])
     async with Events(stack) as events:
 

@@ -7,6 +7,7 @@
 - :func:`as_current`: make an event faust's current event, so that a table write goes to
   the store and changelog partition of that event. Faust sets it only while a stream
   yields one event; a step over a batch writes for many.
+- :func:`add_service_pages`: a worker's ``/healthz`` and ``/metrics``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import weakref
 
 import faust
 from faust.streams import _current_event
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 
 def raw_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT:
@@ -25,3 +27,20 @@ def raw_table(app: faust.App, name: str, partitions: int) -> faust.types.TableT:
 
 def as_current(event: faust.EventT) -> None:
     _current_event.set(weakref.ref(event))
+
+
+def add_service_pages(app: faust.App, service: str) -> None:
+    """``/healthz`` (503 once the worker stops or before it has a consumer) and
+    ``/metrics`` on the worker's web port."""
+
+    @app.page("/healthz")
+    async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        ok = app.consumer is not None and not app.should_stop
+        return web.json(
+            {"status": "ok" if ok else "degraded", "service": service}, status=200 if ok else 503
+        )
+
+    @app.page("/metrics")
+    async def metrics(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        # the header whole: aiohttp refuses a content_type argument carrying a charset
+        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})

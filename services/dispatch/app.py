@@ -33,12 +33,13 @@ from typing import Any, TypeVar
 
 import faust
 from aiokafka.errors import KafkaError
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import Counter, Gauge, Histogram
 
 from cityops.contracts import CaseClassified, CaseCommand, SourceType
 from cityops.contracts.events import SlaAlert
 from cityops.errors import InvalidMessage
 from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
+from cityops.tables import add_service_pages
 from cityops.taxonomy import Taxonomy
 from services.dispatch import candidates, dedup, escalation, gauges, outcomes, workflow
 from services.dispatch.batch import Batch, as_current
@@ -405,16 +406,6 @@ def create_app(settings: DispatchSettings, taxonomy: Taxonomy) -> faust.App:
             await (await send(topics.cases_commands, command.case_id, encode(command)))
             log.info("deadline alert", extra={"case_id": case_id, "level": alert.level})
 
-    @app.page("/healthz")
-    async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        ok = app.consumer is not None and not app.should_stop
-        return web.json(
-            {"status": "ok" if ok else "degraded", "service": "dispatch"}, status=200 if ok else 503
-        )
-
-    @app.page("/metrics")
-    async def metrics(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        # the header whole: aiohttp refuses a content_type argument carrying a charset
-        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    add_service_pages(app, "dispatch")
 
     return app

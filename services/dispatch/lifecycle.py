@@ -17,8 +17,6 @@ from cityops.contracts.events import (
     RegisterCase,
     RequestExtension,
     RerouteCase,
-    SensorSignal,
-    SignalKind,
     SlaAlert,
     SplitCase,
     VerifyCase,
@@ -27,8 +25,8 @@ from cityops.contracts.states import TERMINAL, CaseState
 from cityops.taxonomy import Taxonomy
 from services.dispatch import clocks
 from services.dispatch.case_ids import case_id_for
-from services.dispatch.decision import Decision, Emitter, Rejection, Unchanged
-from services.dispatch.states import CaseRecord, SensorRecovery
+from services.dispatch.decision import Decision, Emitter, Rejection
+from services.dispatch.states import CaseRecord
 
 S, E = CaseState, EventKind
 
@@ -41,7 +39,7 @@ def open_case(
         if source.source_id in case.source_ids:
             return Decision(case)
         if case.status in TERMINAL:  # too late to join: the source opens its own case
-            return Decision(case, followups=[_reopen(source, cls, case.case_id, command)])
+            return Decision(case, followups=[reopen(source, cls, case.case_id, command)])
         work = case.model_copy(deep=True)
         out = Emitter(work, command)
         work.add_sources([source])
@@ -88,7 +86,7 @@ def open_case(
     return Decision(new, out.events)
 
 
-def _reopen(source: CaseSource, cls: Any, old_case: str, command: CaseCommand) -> CaseCommand:
+def reopen(source: CaseSource, cls: Any, old_case: str, command: CaseCommand) -> CaseCommand:
     case_id = case_id_for(f"{source.source_id}#after#{old_case}")
     return CaseCommand(
         command_id=f"open:{source.source_id}:{case_id}",
@@ -104,7 +102,7 @@ def rehome(command: CaseCommand) -> list[CaseCommand]:
     body = command.body
     if not isinstance(body, AttachSources):
         return []
-    return [_reopen(s, body.classification, command.case_id, command) for s in body.sources]
+    return [reopen(s, body.classification, command.case_id, command) for s in body.sources]
 
 
 def _category(body_category: str | None, case: CaseRecord, taxonomy: Taxonomy) -> str:
@@ -245,10 +243,10 @@ def verify(out: Emitter, body: VerifyCase, taxonomy: Taxonomy) -> None:
     if body.passed:
         out.emit(E.VERIFIED, S.VERIFIED, passed=True)
     else:
-        _rework(out)
+        rework(out)
 
 
-def _rework(out: Emitter, **data: Any) -> None:
+def rework(out: Emitter, **data: Any) -> None:
     """返工: back to the department, the disposal clock running on to its deadline."""
     case = out.case
     case.rework_count += 1
@@ -364,86 +362,3 @@ def sla_alert(out: Emitter, body: SlaAlert, taxonomy: Taxonomy) -> None:
         )
     else:
         raise Rejection("stale timer")
-
-
-def sensor_signal(out: Emitter, body: SensorSignal, taxonomy: Taxonomy) -> None:
-    """What the case's sensor says after its alarm: recovered (核查 by the sensor) or
-    relapsed (返工, or a follow-up case once this one is over)."""
-    _check_sensor(out.case, body.source)
-    if body.signal is SignalKind.RELAPSED:
-        _relapsed(out, body)
-    else:
-        _recovered(out, body)
-
-
-def _check_sensor(case: CaseRecord, source: CaseSource) -> None:
-    """The signal's source is the case's, or a source of the same device is (a case keeps
-    only MAX_SOURCES of its sources)."""
-    if source.source_id in case.source_ids:
-        return
-    device = source.sensor.device_id if source.sensor else None
-    if device is None or not any(s.sensor and s.sensor.device_id == device for s in case.sources):
-        raise Rejection(f"案件中没有来源 {source.source_id}，也没有设备 {device} 的来源")
-
-
-def _recovered(out: Emitter, body: SensorSignal) -> None:
-    case = out.case
-    closes = body.closes_case and case.sensor_only
-    if case.status in TERMINAL or (case.status is S.VERIFIED and not closes):
-        raise Unchanged()
-    out.emit(E.SENSOR_VERIFIED, closes_case=closes, **_sensor_facts(body))
-    if closes:
-        _close_by_sensor(out)
-    elif case.status is S.REPORTED_BACK:
-        out.emit(E.VERIFIED, S.VERIFIED, passed=True, by="sensor")
-    elif case.sensor_recovery is None:  # kept from the first recovery until a relapse
-        sensor = body.source.sensor
-        case.sensor_recovery = SensorRecovery(
-            source_id=body.source.source_id,
-            device_id=sensor.device_id if sensor else None,
-            since=body.observed_at,
-        )
-
-
-def _close_by_sensor(out: Emitter) -> None:
-    """The condition ended by itself and only sensors reported it: 核查通过, then 结案."""
-    case, at = out.case, out.command.issued_at
-    c = case.clock
-    on_time = c is None or (not c.breached and (not clocks.running(case) or at <= c.deadline))
-    clocks.stop(case)
-    case.resume_to = case.pending_extension_h = case.sensor_recovery = None
-    if case.status is not S.VERIFIED:
-        out.emit(E.VERIFIED, S.VERIFIED, passed=True, by="sensor", auto=True)
-    case.clock = None
-    out.emit(E.CLOSED, S.CLOSED, on_time=on_time, by="sensor", auto=True)
-
-
-def _relapsed(out: Emitter, body: SensorSignal) -> None:
-    case = out.case
-    if case.status in TERMINAL:  # over: the condition is back, as a new case
-        raise Unchanged([_reopen(body.source, body.classification, case.case_id, out.command)])
-    case.sensor_recovery = None
-    out.emit(E.SENSOR_RELAPSED, **_sensor_facts(body))
-    if case.status in (S.REPORTED_BACK, S.VERIFIED):
-        _rework(out, by="sensor")
-
-
-def _sensor_facts(body: SensorSignal) -> dict[str, Any]:
-    """The event data of a signal: the source, the device, its levels and its readings
-    around the signal (at most 64 points, bounded by the contract)."""
-    facts: dict[str, Any] = {
-        "source_id": body.source.source_id,
-        "text": body.text,
-        "by": "sensor",
-        "observed_at": body.observed_at.isoformat(),
-    }
-    sensor = body.source.sensor
-    if sensor is not None:
-        facts.update(
-            device_id=sensor.device_id,
-            metric=sensor.metric,
-            unit=sensor.unit,
-            threshold=sensor.threshold,
-            readings=[p.model_dump(mode="json") for p in sensor.readings],
-        )
-    return facts

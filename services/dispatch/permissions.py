@@ -30,7 +30,7 @@ RULES: dict[CommandKind, tuple[frozenset[Role], frozenset[CaseState]]] = {
     CommandKind.SPLIT: (DISPATCHERS, OPEN_STATES),
     CommandKind.ATTACH: (SYSTEM | DISPATCHERS, frozenset(CaseState)),  # a merge's second half
     CommandKind.SLA_ALERT: (SYSTEM, OPEN_STATES - {S.DEFERRED}),
-    # every state: on a closed case a relapse opens a follow-up case (lifecycle.sensor_signal)
+    # every state: on a closed case a relapse opens a follow-up case (sensing.sensor_signal)
     CommandKind.SENSOR_SIGNAL: (DEVICES, frozenset(CaseState)),
 }
 

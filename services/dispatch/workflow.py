@@ -14,7 +14,7 @@ from typing import Any
 
 from cityops.contracts import CaseCommand, CommandKind, EventKind, OpenCase
 from cityops.taxonomy import Taxonomy
-from services.dispatch import lifecycle
+from services.dispatch import lifecycle, sensing
 from services.dispatch.decision import Decision, Emitter, Rejection, Unchanged
 from services.dispatch.permissions import NEEDS_REASON, RULES
 from services.dispatch.states import CaseRecord
@@ -92,7 +92,7 @@ HANDLERS: dict[CommandKind, Handler] = {
     CommandKind.ATTACH: lifecycle.attach,
     CommandKind.SPLIT: lifecycle.split,
     CommandKind.SLA_ALERT: lifecycle.sla_alert,
-    CommandKind.SENSOR_SIGNAL: lifecycle.sensor_signal,
+    CommandKind.SENSOR_SIGNAL: sensing.sensor_signal,
 }
 
 __all__ = ["Decision", "Rejection", "decide"]

@@ -38,12 +38,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import Counter
 
 from cityops import sensors
 from cityops.contracts import SensorReading, SignalKind
@@ -52,7 +53,7 @@ from cityops.due import DueIndex
 from cityops.errors import InvalidMessage
 from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.sensors import Catalogue, Rule
-from cityops.tables import as_current, raw_table
+from cityops.tables import add_service_pages, as_current, raw_table
 from cityops.taxonomy import Taxonomy
 from services.sensors import alarms, casework, heartbeat, hotspots, links, rules, state
 from services.sensors.heartbeat import DeviceBack, DeviceFault
@@ -97,6 +98,13 @@ def faust_options(settings: SensorsSettings) -> dict[str, Any]:
         "worker_redirect_stdouts": False,
         "consumer_group_instance_id": f"sensors@{settings.instance_id}",
     }
+
+
+@lru_cache(maxsize=65_536)
+def registration(stored: bytes) -> DeviceRegistered:
+    """A device's registry record, parsed once for as long as it is unchanged (every
+    reading needs its device; the record is a frozen model, so sharing it is safe)."""
+    return DeviceRegistered.model_validate_json(stored)
 
 
 def partition_of(key: bytes, partitions: int) -> int:
@@ -217,7 +225,7 @@ def create_app(
         stored = devices.get(device_id)
         if stored is None:
             raise InvalidMessage(f"unknown device: {device_id!r} is not registered")
-        registered = DeviceRegistered.model_validate_json(stored)
+        registered = registration(stored)
         if registered.retired:
             raise InvalidMessage(f"device retired: {device_id!r} is out of service")
         return registered.device
@@ -351,7 +359,7 @@ def create_app(
         stored = devices.get(item.device_id)
         if stored is None:
             return []  # a device removed from the registry: nothing to update
-        device = DeviceRegistered.model_validate_json(stored).device
+        device = registration(stored).device
         before = state_of(item.device_id)
         now = datetime.now(UTC)
         if item.kind == "check":
@@ -415,15 +423,6 @@ def create_app(
             check = Nudge(kind="check", device_id=device_id, at=now)
             await (await send(nudges_name, device_id, check.model_dump_json().encode()))
 
-    @app.page("/healthz")
-    async def health(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        ok = app.consumer is not None and not app.should_stop
-        return web.json(
-            {"status": "ok" if ok else "degraded", "service": "sensors"}, status=200 if ok else 503
-        )
-
-    @app.page("/metrics")
-    async def metrics(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    add_service_pages(app, "sensors")
 
     return app

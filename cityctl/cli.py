@@ -185,6 +185,72 @@ def _add_sensors(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     ss.set_defaults(func=_sensors_simulate)
 
 
+def _users(args: argparse.Namespace) -> int:
+    from cityctl import users
+    from cityops.contracts import Role
+    from cityops.settings import CommonSettings
+
+    settings = CommonSettings()
+    try:
+        if args.users_command == "list":
+            print(users.table(users.read_all(settings).values()))
+        elif args.users_command == "add":
+            seat = users.Seat(
+                args.user_id,
+                args.name,
+                Role(args.role),
+                args.department,
+                args.town,
+                tuple(g for g in (args.grids or "").split(",") if g),
+            )
+            record = users.add(settings, seat, users.read_password(args.password_stdin))
+            print(f"已添加用户 {record.user_id}（{record.role.value}）")
+        else:
+            disabled = args.users_command == "disable"
+            record = users.set_disabled(settings, args.user_id, disabled)
+            print(f"用户 {record.user_id} 已{'停用' if disabled else '启用'}")
+    except users.UsersError as exc:
+        print(f"cityops users: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    people = sub.add_parser(
+        "users",
+        help="people's accounts: add, list, disable, enable",
+        description="Manage the accounts people sign in with (the compacted topic "
+        "people.users on CITYOPS_KAFKA_BOOTSTRAP; the API reads it). Roles and bindings: "
+        "grid_worker (--town, --grids), department (--department, --town), dispatcher, "
+        "manager, admin. See docs/security.md.",
+    )
+    usub = people.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    usub.add_parser("list", help="every account, with its role, binding and status")
+    add = usub.add_parser(
+        "add",
+        help="add an account (the password is asked twice, or read from stdin)",
+        description="Add an account. The password is hashed with argon2id here; only the "
+        "hash is written.",
+    )
+    add.add_argument("user_id", help="sign-in name: lower-case letters, digits, . _ -")
+    add.add_argument("--name", required=True, help="the person's name, shown on the screens")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["grid_worker", "dispatcher", "department", "manager", "admin"],
+    )
+    add.add_argument("--department", help="department code (role department)")
+    add.add_argument("--town", help="town code (roles department and grid_worker)")
+    add.add_argument("--grids", help="comma-separated unit grid codes (role grid_worker)")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin's first line"
+    )
+    for action in ("disable", "enable"):
+        one = usub.add_parser(action, help=f"{action} an account (takes effect at once)")
+        one.add_argument("user_id")
+    people.set_defaults(func=_users)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cityops",
@@ -261,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.set_defaults(func=_simulate)
 
     _add_sensors(sub)
+    _add_users(sub)
 
     rp = sub.add_parser(
         "replay",

@@ -108,6 +108,7 @@ SOURCE_MAPPINGS: dict[str, Any] = {
         "source_type": {"type": "keyword"},
         "event_id": {"type": "keyword"},
         "at": {"type": "date"},
+        "reporter": {"type": "keyword"},  # who reported it (a person's "my reports")
     },
 }
 

@@ -22,6 +22,7 @@ from cityops.contracts.common import (
     Wire,
 )
 from cityops.contracts.devices import DeviceRegistered
+from cityops.contracts.users import UserRecord
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
 
@@ -466,4 +467,5 @@ TOPIC_MODELS: dict[str, type[Wire]] = {
     topics.CASES_OUTCOMES: CommandOutcome,
     topics.SENSOR_DEVICES: DeviceRegistered,
     topics.SENSOR_NOTICES: DeviceNotice,
+    topics.PEOPLE_USERS: UserRecord,
 }

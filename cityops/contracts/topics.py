@@ -13,6 +13,7 @@ REPORTS_SUBMITTED = "reports.submitted"
 SENSOR_READINGS = "sensor.readings"
 SENSOR_DEVICES = "sensor.devices"  # the device registry, compacted: latest record per device
 SENSOR_NOTICES = "sensor.notices"  # device faults and returns, for maintainers
+PEOPLE_USERS = "people.users"  # user accounts, compacted: latest record per user
 CASES_CLASSIFIED = "cases.classified"
 CASES_COMMANDS = "cases.commands"
 CASES_EVENTS = "cases.events"
@@ -22,13 +23,14 @@ CASES_OUTCOMES = "cases.outcomes"
 CONSUMERS = ("classifier", "dispatch", "indexer", "sensors")
 
 # Topics that keep only the latest record per key (cleanup.policy=compact).
-COMPACTED = frozenset({SENSOR_DEVICES})
+COMPACTED = frozenset({SENSOR_DEVICES, PEOPLE_USERS})
 
 KEYS = {
     REPORTS_SUBMITTED: "report_id",
     SENSOR_READINGS: "device_id",
     SENSOR_DEVICES: "device_id",
     SENSOR_NOTICES: "device_id",
+    PEOPLE_USERS: "user_id",
     CASES_CLASSIFIED: "source.source_id",
     CASES_COMMANDS: "case_id",
     CASES_EVENTS: "case_id",
@@ -66,6 +68,10 @@ class Topics:
         return self.name(SENSOR_NOTICES)
 
     @property
+    def people_users(self) -> str:
+        return self.name(PEOPLE_USERS)
+
+    @property
     def cases_classified(self) -> str:
         return self.name(CASES_CLASSIFIED)
 
@@ -92,6 +98,7 @@ class Topics:
             SENSOR_READINGS,
             SENSOR_DEVICES,
             SENSOR_NOTICES,
+            PEOPLE_USERS,
             CASES_CLASSIFIED,
             CASES_COMMANDS,
             CASES_EVENTS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -18,8 +19,12 @@ from cityops import jurisdiction, logs, taxonomy
 from cityops.fetching import install_quiet_fetch
 from cityops.kafka import BackgroundProducer, make_producer
 from cityops.search import ReadModel, intake_index, make_async_client
+from services.api import live, photos, problems, web
 from services.api import metrics as api_metrics
-from services.api import problems
+from services.api.auth.accounts import Accounts, AccountService, accounts_feed
+from services.api.auth.tokens import LocalVerifier, OidcVerifier, TokenIssuer, TokenVerifier
+from services.api.auth.views import LoginGuard
+from services.api.auth.views import router as auth_router
 from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
@@ -57,6 +62,15 @@ def create_app(settings: ApiSettings) -> FastAPI:
         sensors.feed.start()  # reads the device registry; sensor routes answer 503 until read
         app.state.registry, app.state.sensor_intake = sensors.registry, sensors.intake
         app.state.admin_token = settings.admin_token
+        accounts = Accounts()
+        people = accounts_feed(settings, accounts)
+        people.start()  # sign-in answers 503 until the accounts are read
+        app.state.accounts, app.state.accounts_loaded = accounts, people.caught_up
+        app.state.account_service = AccountService(
+            producer, settings.topics, accounts, people.caught_up
+        )
+        app.state.issuer, app.state.verifier = _identity(settings, accounts)
+        app.state.login_guard = LoginGuard(settings.login_attempts, settings.login_window_s)
         lag = asyncio.ensure_future(api_metrics.export_lag(settings, settings.lag_scrape_s))
         log.info("service started", extra={"port": settings.api_port})
         try:
@@ -66,6 +80,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await lag
             await sensors.feed.stop()
+            await people.stop()
             await producer.stop()  # flushes reports still in flight
             await es.close()
             log.info("service stopped")
@@ -74,12 +89,16 @@ def create_app(settings: ApiSettings) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(api_metrics.RequestMetrics)  # outermost: it also sees 413s
+    app.include_router(auth_router)
     app.include_router(ingest_router)
     app.include_router(cases_router)
     app.include_router(hotspots_router)
     app.include_router(stats_router)
     app.include_router(overview_router)
     sensor_views.install(app)
+    photos.install(app, settings)
+    live.install(app, settings)
+    web.install(app, settings.map_tile_url)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -99,11 +118,30 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/legacy-console", response_class=HTMLResponse, include_in_schema=False)
     async def console() -> str:
         return resources.files("services.api").joinpath("static/console.html").read_text("utf-8")
 
     return app
+
+
+def _identity(
+    settings: ApiSettings, accounts: Accounts
+) -> tuple[TokenIssuer | None, TokenVerifier]:
+    """The local login's issuer and verifier, or an external OIDC provider's verifier."""
+    if settings.oidc_issuer:
+        jwks = (
+            settings.oidc_jwks_url
+            or settings.oidc_issuer.rstrip("/") + "/protocol/openid-connect/certs"
+        )
+        return None, OidcVerifier(settings.oidc_issuer, settings.oidc_audience, jwks)
+    if settings.auth_secret is None:
+        log.warning("CITYOPS_AUTH_SECRET unset: tokens are signed with a key of this process only")
+        secret = secrets.token_bytes(32)
+    else:
+        secret = settings.auth_secret.get_secret_value().encode()
+    issuer = TokenIssuer(secret, settings.access_token_ttl_s, settings.refresh_token_ttl_s)
+    return issuer, LocalVerifier(secret, accounts)
 
 
 def main(settings: ApiSettings | None = None) -> None:

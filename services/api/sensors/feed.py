@@ -1,110 +1,31 @@
-"""Keeps a :class:`Directory` up to date from ``sensor.devices`` and ``sensor.notices``.
-
-A group-less aiokafka consumer: it assigns every partition of both topics, seeks to the
-beginning and keeps reading. ``caught_up`` is set once it has read up to the end offsets it
-found at start; until then the registry and intake answer 503 (a device not yet read back
-would look unknown). A topic that does not exist yet is waited for.
-"""
+"""Keeps a :class:`Directory` up to date from ``sensor.devices`` and ``sensor.notices``
+(a :class:`~services.api.feeds.TopicFeed`: until it has read both topics, the registry and
+intake answer 503, since a device not yet read back would look unknown)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from cityops.contracts.devices import DeviceRegistered
 from cityops.contracts.events import DeviceNotice
-from cityops.errors import InvalidMessage
-from cityops.kafka import decode, start_with_retry
+from cityops.kafka import decode
 from cityops.settings import CommonSettings
+from services.api.feeds import TopicFeed
 from services.api.sensors.directory import Directory
 
-log = logging.getLogger(__name__)
 
-
-class DirectoryFeed:
+class DirectoryFeed(TopicFeed):
     def __init__(self, settings: CommonSettings, directory: Directory) -> None:
         self.directory = directory
-        self.caught_up = asyncio.Event()
         self._devices = settings.topics.sensor_devices
-        self._notices = settings.topics.sensor_notices
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=None,  # every API instance reads every partition, nothing to commit
-            enable_auto_commit=False,
-            client_id="cityops-device-directory",
-        )
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        topics = (self._devices, settings.topics.sensor_notices)
+        super().__init__(settings, topics, self._apply_record, "device directory", self._count)
 
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-        self._task.add_done_callback(_report)
+    def _count(self) -> int:
+        return len(self.directory)
 
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-
-    async def _run(self) -> None:
-        if not await start_with_retry(self._consumer, "device directory", self._stop):
-            return
-        try:
-            parts = await self._assign()
-            if parts:
-                await self._follow(parts)
-        finally:
-            await self._consumer.stop()
-
-    async def _assign(self) -> list[TopicPartition]:
-        while not self._stop.is_set():
-            await self._consumer.topics()  # refreshes the metadata: topics made after start
-            wanted = (self._devices, self._notices)
-            found = {t: self._consumer.partitions_for_topic(t) for t in wanted}
-            if all(found.values()):
-                parts = [TopicPartition(t, p) for t, ps in found.items() for p in sorted(ps or ())]
-                self._consumer.assign(parts)
-                await self._consumer.seek_to_beginning(*parts)
-                return parts
-            log.info("waiting for the registry topics", extra={"topics": sorted(found)})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=2)
-        return []
-
-    async def _follow(self, parts: list[TopicPartition]) -> None:
-        end = await self._consumer.end_offsets(parts)
-        log.info("reading the device registry", extra={"records": sum(end.values())})
-        while not self._stop.is_set():
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=5000)
-            for records in batch.values():
-                for record in records:
-                    self._apply(record)
-            if not self.caught_up.is_set() and await self._reached(end):
-                self.caught_up.set()
-                log.info("device registry read", extra={"devices": len(self.directory)})
-
-    async def _reached(self, end: dict[TopicPartition, int]) -> bool:
-        for tp, offset in end.items():
-            if await self._consumer.position(tp) < offset:
-                return False
-        return True
-
-    def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            if record.topic == self._devices:
-                self.directory.apply(decode(DeviceRegistered, record.value))
-            else:
-                self.directory.apply_notice(decode(DeviceNotice, record.value))
-        except InvalidMessage as exc:
-            log.warning(
-                "registry record skipped",
-                extra={"topic": record.topic, "offset": record.offset, "error": str(exc)},
-            )
-
-
-def _report(task: asyncio.Task[None]) -> None:
-    """The feed is a process boundary: a failure is logged with its traceback."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("device directory stopped", exc_info=task.exception())
+    def _apply_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        if record.topic == self._devices:
+            self.directory.apply(decode(DeviceRegistered, record.value))
+        else:
+            self.directory.apply_notice(decode(DeviceNotice, record.value))

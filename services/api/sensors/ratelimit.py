@@ -30,6 +30,11 @@ class TokenBucket:
             return 0.0
         return (n - self.tokens) / self.rate
 
+    def wait(self, n: float, now: float) -> float:
+        """The seconds until ``n`` tokens would be there (0: now), taking none."""
+        tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        return 0.0 if n <= tokens else (n - tokens) / self.rate
+
 
 class Buckets:
     def __init__(self, rate: float, burst: float, capacity: int = 10_000) -> None:
@@ -52,6 +57,11 @@ class Buckets:
         else:
             self._buckets.move_to_end(key)
         return bucket.take(n, now)
+
+    def wait(self, key: str, n: float, now: float) -> float:
+        """As :meth:`TokenBucket.wait`, for the bucket of ``key`` (a new one is full)."""
+        bucket = self._buckets.get(key)
+        return 0.0 if bucket is None else bucket.wait(n, now)
 
 
 def retry_after(wait_s: float) -> int:

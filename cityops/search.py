@@ -136,6 +136,7 @@ INTAKE_MAPPINGS: dict[str, Any] = {
         "idempotency_key": {"type": "keyword"},
         "fingerprint": {"type": "keyword"},
         "received_at": {"type": "date"},
+        "text": {"type": "text", "index": False},  # the start of the text, for "my reports"
     },
 }
 
@@ -264,4 +265,6 @@ def ensure_intake_index(es: Elasticsearch, prefix: str) -> str:
         except BadRequestError as exc:  # a concurrent creator won the race: that is fine
             if exc.error != "resource_already_exists_exception":
                 raise
+    else:  # an index made by an older version gains the new fields
+        es.indices.put_mapping(index=name, properties=INTAKE_MAPPINGS["properties"])
     return name

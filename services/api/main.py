@@ -28,6 +28,7 @@ from services.api.auth.views import router as auth_router
 from services.api.cases.commands import CommandService
 from services.api.cases.service import CaseService
 from services.api.cases.views import router as cases_router
+from services.api.catalogue import router as catalogue_router
 from services.api.hotspots.views import router as hotspots_router
 from services.api.limits import BodyLimit
 from services.api.overview.views import router as overview_router
@@ -90,6 +91,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(api_metrics.RequestMetrics)  # outermost: it also sees 413s
     app.include_router(auth_router)
+    app.include_router(catalogue_router)
     app.include_router(ingest_router)
     app.include_router(cases_router)
     app.include_router(hotspots_router)

@@ -44,6 +44,7 @@ def assignments(event: CaseEvent) -> list[dict[str, Any]]:
             "source_type": s["source_type"],
             "event_id": event.event_id,
             "at": event.at.isoformat(),
+            "reporter": (s.get("reporter") or {}).get("id"),
         }
         for s in sources
     ]

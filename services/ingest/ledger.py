@@ -59,10 +59,11 @@ class IntakeLedger:
         mark = fingerprint(report)
         doc = {
             "report_id": report_id,
-            "reporter_id": report.reporter.id,
+            "reporter_id": report.who().id,
             "idempotency_key": report.idempotency_key,
             "fingerprint": mark,
             "received_at": now.isoformat(),
+            "text": report.text[:120],
         }
         try:
             await self._ensure_index()

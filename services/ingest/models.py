@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cityops.contracts import Role, SourceType
 
 REPORTER_ROLES = (Role.GRID_WORKER, Role.CITIZEN, Role.DISPATCHER)
+PHOTO_ID = re.compile(r"^ph_[0-9a-f]{32}$")
+PHOTO_URL = re.compile(r"^https?://[^\s]{3,2000}$")
 
 
 class LocationIn(BaseModel):
@@ -42,10 +45,31 @@ class ReportCreate(BaseModel):
     location: LocationIn
     address: str | None = Field(default=None, max_length=200)
     category_hint: str | None = Field(default=None, max_length=32)
-    photos: list[HttpUrl] = Field(default_factory=list, max_length=9)
-    reporter: ReporterIn
+    photos: list[str] = Field(
+        default_factory=list,
+        max_length=9,
+        description="照片：先上传（POST /api/v1/photos）得到的 photo_id，或外部 http(s) 地址",
+    )
+    reporter: ReporterIn | None = Field(
+        default=None,
+        description="上报人取自登录令牌；派遣员代 12345 来电市民录入时填写市民（role=citizen）",
+    )
     source_type: SourceType | None = None
     occurred_at: datetime | None = None
+
+    def who(self) -> ReporterIn:
+        """The reporter, set from the caller's token by the intake route before submission."""
+        if self.reporter is None:
+            raise ValueError("the report has no reporter (the intake route sets it)")
+        return self.reporter
+
+    @field_validator("photos")
+    @classmethod
+    def _photo_refs(cls, photos: list[str]) -> list[str]:
+        for photo in photos:
+            if not (PHOTO_ID.match(photo) or PHOTO_URL.match(photo)):
+                raise ValueError("照片须为上传得到的 photo_id（ph_…）或 http(s) 地址")
+        return photos
 
 
 class ReportAccepted(BaseModel):

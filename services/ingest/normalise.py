@@ -66,8 +66,8 @@ def to_event(report: ReportCreate, now: datetime) -> ReportSubmitted:
         raise RejectedReport("text", "问题描述不能为空")
     check_location(report.location.lat, report.location.lon)
     occurred = check_time(report.occurred_at, now) if report.occurred_at else now
-    reporter = Actor(id=report.reporter.id, role=report.reporter.role, name=report.reporter.name)
-    source = report.source_type or _ROLE_SOURCE.get(report.reporter.role, SourceType.CITIZEN_APP)
+    reporter = Actor(id=report.who().id, role=report.who().role, name=report.who().name)
+    source = report.source_type or _ROLE_SOURCE.get(report.who().role, SourceType.CITIZEN_APP)
     return ReportSubmitted(
         report_id=report_id_for(reporter.id, report.idempotency_key),
         idempotency_key=report.idempotency_key,

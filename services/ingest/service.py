@@ -37,7 +37,7 @@ class IngestService:
         :class:`DependencyUnavailable` when the ledger or the broker cannot take it."""
         now = datetime.now(UTC)
         to_event(report, now)  # refuse a bad report before recording anything
-        report_id = report_id_for(report.reporter.id, report.idempotency_key)
+        report_id = report_id_for(report.who().id, report.idempotency_key)
         claim = await self.ledger.claim(report_id, report, now)
         event = to_event(report, claim.received_at)  # a retry repeats the first record
         await self.producer.send_and_wait(

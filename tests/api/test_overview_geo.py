@@ -8,6 +8,9 @@ from fastapi.testclient import TestClient
 from shapely.geometry import Point, Polygon
 
 from cityops import jurisdiction
+from cityops.contracts import Role
+from services.api.auth.deps import current_principal
+from services.api.auth.principal import Principal
 from services.api.overview.geo import outlines, simplified_ring
 from services.api.overview.views import router
 
@@ -44,6 +47,8 @@ def test_outlines_hold_every_town_and_grid_of_the_jurisdictions() -> None:
 def test_the_grids_endpoint_answers_geojson_with_a_cache_header() -> None:
     app = FastAPI()
     app.include_router(router)
+    # who may call it is the authorization matrix's business (tests/e2e/test_authorization.py)
+    app.dependency_overrides[current_principal] = lambda: Principal("gw", Role.GRID_WORKER)
     with TestClient(app) as client:
         answer = client.get("/api/v1/geo/grids")
         page = client.get("/overview")

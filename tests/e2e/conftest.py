@@ -4,39 +4,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
-import httpx
-
 from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
-from cityctl.users import Seat, seed
-from cityops.contracts import Role
+from cityctl.users import seed
 from cityops import standins
+from cityops.contracts import Role
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from tests.conftest import Infra
+from tests.people import ADMIN_TOKEN, AUTH_SECRET, PASSWORD, SEATS, user_of
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "Cityops-e2e-1"
-ADMIN_TOKEN = "e2e-operator-token-0123456789"
-TOWN = "nanhui_xincheng"
-# One account per role (the department's is roads in Nanhui Xincheng; a test that needs
-# another makes it through the admin API). Every seeded account's password is PASSWORD.
-SEATS = {
-    Role.ADMIN: Seat("admin1", "管理员甲", Role.ADMIN),
-    Role.DISPATCHER: Seat("disp1", "派遣员甲", Role.DISPATCHER),
-    Role.MANAGER: Seat("mgr1", "主任甲", Role.MANAGER),
-    Role.GRID_WORKER: Seat(
-        "gw1",
-        "网格员甲",
-        Role.GRID_WORKER,
-        town=TOWN,
-        grids=tuple(f"{TOWN}-{n:03d}" for n in range(1, 200)),
-    ),
-    Role.DEPARTMENT: Seat("dept1", "建设交通甲", Role.DEPARTMENT, "roads_infrastructure", TOWN),
-}
-
 
 @dataclass
 class Stack:
@@ -49,7 +29,7 @@ class Stack:
 
     def token(self, who: Role | str) -> str:
         """An access token of the seeded account of role ``who`` (or of user id ``who``)."""
-        user_id = SEATS[who].user_id if isinstance(who, Role) else who
+        user_id = user_of(who)
         if user_id not in self._tokens:
             r = httpx.post(
                 f"{self.api_url}/api/v1/auth/token",
@@ -99,7 +79,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
         "CITYOPS_SENSORS_HEARTBEAT_SCAN_S": "1",
         "CITYOPS_SENSORS_UNKNOWN_WAIT_S": "15",
         "CITYOPS_DISPATCH_DATA_DIR": str(tmp_path / "dispatch"),
-        "CITYOPS_AUTH_SECRET": "e2e-token-secret-" + "0123456789" * 3,
+        "CITYOPS_AUTH_SECRET": AUTH_SECRET,
         "CITYOPS_ADMIN_TOKEN": ADMIN_TOKEN,
         "CITYOPS_PHOTO_DIR": str(tmp_path / "photos"),
     }

@@ -8,32 +8,23 @@ the case changed, the events on its timeline.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from cityops.contracts import Actor, CaseCommand, CommandKind, Evidence, Role, Topics
+from cityops.contracts import CaseCommand, CommandKind, Evidence, Role, Topics
 from cityops.contracts.events import CommandBody
 from cityops.kafka import BackgroundProducer, encode
 from cityops.search import outcome_id
+from services.api.auth.principal import Principal
+from services.api.auth.scope import can_see, command_refusal
 from services.api.cases.models import CommandStatus
 from services.api.cases.service import CaseService
 
 SYSTEM_ONLY = frozenset({CommandKind.OPEN, CommandKind.ATTACH, CommandKind.SLA_ALERT})
-HUMAN_ROLES = frozenset({Role.DISPATCHER, Role.DEPARTMENT, Role.GRID_WORKER, Role.ADMIN})
 MAX_PHOTOS = 9
 MAX_PHOTO_REF = 2048  # a URL or a storage key
-
-
-class ActorIn(BaseModel):
-    """Who acts. Bounded here, where the shared ``Actor`` contract leaves fields open."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=128)
-    role: Role
-    name: str | None = Field(default=None, max_length=64)
-    department: str | None = Field(default=None, max_length=64)
-    town: str | None = Field(default=None, max_length=64)
+SCOPE_FIELDS = ["case_id", "state", "department", "town", "grid"]
 
 
 class EvidenceIn(BaseModel):
@@ -62,10 +53,16 @@ class CommandCreate(BaseModel):
         pattern=r"^[A-Za-z0-9_.:\-]+$",
         description="客户端生成的唯一键（字母、数字、_ . -，不含冒号）；重复提交只执行一次",
     )
-    actor: ActorIn
     reason: str | None = Field(default=None, max_length=2000)
     evidence: EvidenceIn = EvidenceIn()
     body: CommandBody
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_actor(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "actor" in data:
+            raise ValueError("actor 取自登录令牌，请求中不能指定操作人")
+        return data
 
     @field_validator("command_id")
     @classmethod
@@ -87,7 +84,11 @@ class CommandRefused(ValueError):
 
 
 class UnknownCase(LookupError):
-    """The read model has no such case."""
+    """The read model has no such case (or the caller may not see it)."""
+
+
+class NotAllowed(PermissionError):
+    """The caller's role may not send this command to this case; the message says why."""
 
 
 def status_url(case_id: str, command_id: str) -> str:
@@ -98,18 +99,24 @@ class CommandService:
     def __init__(self, producer: BackgroundProducer, topics: Topics, cases: CaseService) -> None:
         self.producer, self.topics, self.cases = producer, topics, cases
 
-    async def submit(self, case_id: str, request: CommandCreate) -> CaseCommand:
-        """Publish the command; raises :class:`CommandRefused` or :class:`UnknownCase`."""
+    async def submit(
+        self, case_id: str, request: CommandCreate, principal: Principal
+    ) -> CaseCommand:
+        """Publish the command as ``principal``; raises :class:`CommandRefused`,
+        :class:`UnknownCase` or :class:`NotAllowed`."""
         if request.body.kind in SYSTEM_ONLY:
             raise CommandRefused(f"{request.body.kind.value} 只能由系统发出")
-        if request.actor.role not in HUMAN_ROLES:
-            raise CommandRefused(f"角色 {request.actor.role.value} 不能操作案件")
-        if not await self.cases.exists(case_id):
+        doc = await self.cases.document(case_id, includes=SCOPE_FIELDS)
+        own = await self.cases.own_cases(principal)
+        if doc is None or not can_see(principal, doc, own):
             raise UnknownCase(f"案件 {case_id} 不存在（或尚未建案），无法执行操作")
+        refusal = command_refusal(principal, request.body.kind, doc, own)
+        if refusal is not None:
+            raise NotAllowed(refusal)
         command = CaseCommand(
             command_id=request.command_id,
             case_id=case_id,
-            actor=Actor(**request.actor.model_dump()),
+            actor=principal.actor(),
             issued_at=datetime.now(UTC),
             reason=request.reason,
             evidence=Evidence(notes=request.evidence.notes, photos=tuple(request.evidence.photos)),
@@ -119,6 +126,15 @@ class CommandService:
             self.topics.cases_commands, encode(command), key=case_id.encode()
         )
         return command
+
+    async def issued_by(self, case_id: str, command_id: str) -> tuple[str, Role] | None:
+        """Who sent the command, once its outcome is recorded (compared by id and role)."""
+        index = self.cases.model.commands.alias
+        doc = await self.cases.by_id(index, outcome_id(case_id, command_id), ["actor"])
+        actor = (doc or {}).get("actor") or {}
+        if not actor.get("id") or not actor.get("role"):
+            return None
+        return actor["id"], Role(actor["role"])
 
     async def status(self, case_id: str, command_id: str) -> CommandStatus:
         index = self.cases.model.commands.alias

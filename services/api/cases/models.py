@@ -27,8 +27,10 @@ class SlaState(StrEnum):
 
 
 class CaseFilters(BaseModel):
-    """Queue filters. No ``state``: the work to do (every state but closed, invalid, merged)."""
+    """Queue filters. No ``state``: the work to do (every state but closed, invalid, merged).
+    ``scope``: the caller's role's own filter clauses (services/api/auth/scope.py)."""
 
+    scope: list[dict[str, Any]] = Field(default_factory=list)
     state: list[CaseState] = Field(default_factory=list)
     department: str | None = None
     town: str | None = None
@@ -132,3 +134,34 @@ class CommandStatus(BaseModel):
     last_seq: int | None = None
     issued_at: datetime | None = None
     decided_at: datetime | None = None
+
+
+class SimilarCase(BaseModel):
+    case_id: str
+    state: str
+    state_label: str
+    category: str | None
+    category_name: str | None
+    text: str | None
+    grid: str | None
+    distance_m: float | None = Field(description="与本案的距离（米）")
+    score: float = Field(description="相似度得分（越高越像同一件事）")
+    created_at: datetime
+
+
+class SimilarPage(BaseModel):
+    case_id: str
+    items: list[SimilarCase]
+
+
+class MyReport(BaseModel):
+    report_id: str
+    received_at: datetime
+    text: str | None = None
+    case_id: str | None
+    state: str | None = Field(description="null：尚未立案（分拣中）")
+    state_label: str
+
+
+class MyReports(BaseModel):
+    items: list[MyReport]

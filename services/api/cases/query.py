@@ -27,7 +27,7 @@ SORTS: dict[CaseSort, list[dict[str, Any]]] = {
 
 
 def case_query(filters: CaseFilters) -> dict[str, Any]:
-    clauses: list[dict[str, Any]] = []
+    clauses: list[dict[str, Any]] = list(filters.scope)
     must_not: list[dict[str, Any]] = []
     if filters.state:
         clauses.append({"terms": {"state": [s.value for s in filters.state]}})

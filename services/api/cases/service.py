@@ -13,11 +13,15 @@ from elasticsearch import AsyncElasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsTimeout
 
+from cityops.contracts import Role
 from cityops.contracts.states import label
 from cityops.errors import DependencyUnavailable
 from cityops.jurisdiction import Jurisdictions
 from cityops.search import ReadModel, timeline_page_ids
 from cityops.taxonomy import Taxonomy
+from services.api.auth.principal import Principal
+from services.api.auth.scope import can_see, case_filter
+from services.api.cases import mine
 from services.api.cases.models import (
     CaseFilters,
     CasePage,
@@ -25,10 +29,13 @@ from services.api.cases.models import (
     CaseSort,
     CaseSummary,
     ReportStatus,
+    SimilarPage,
     TimelineEntry,
     TimelinePage,
 )
 from services.api.cases.query import SORTS, case_query
+from services.api.cases.similar import SIZE as SIMILAR
+from services.api.cases.similar import candidate, similar_query
 
 MAX_WINDOW = 10_000  # Elasticsearch's default max_result_window
 TIMELINE_PAGE = 50  # timeline entries shown with a case
@@ -67,8 +74,8 @@ class CaseService:
         items = [self.summary(hit["_source"]) for hit in found["hits"]["hits"]]
         return CasePage(items=items, total=found["hits"]["total"]["value"], page=page, size=size)
 
-    async def get(self, case_id: str) -> CasePublic | None:
-        doc = await self.document(case_id, excludes=["milestones"])
+    async def get(self, case_id: str, principal: Principal) -> CasePublic | None:
+        doc = await self.visible(principal, case_id, excludes=["milestones"])
         if doc is None:
             return None
         page = await self.timeline(case_id, doc["seq"], None, TIMELINE_PAGE)
@@ -97,6 +104,39 @@ class CaseService:
         items = [TimelineEntry.model_validate(e) for e in entries]
         first = int(ids[0].rsplit(":", 1)[1]) if ids else 1
         return TimelinePage(case_id=case_id, items=items, before_seq=first if first > 1 else None)
+
+    async def own_cases(self, principal: Principal) -> frozenset[str]:
+        """The cases holding ``principal``'s reports (grid workers; empty for other roles)."""
+        if principal.role != Role.GRID_WORKER:
+            return frozenset()
+        return await mine.own_cases(self, principal)
+
+    async def scope(self, principal: Principal) -> list[dict[str, Any]]:
+        return case_filter(principal, await self.own_cases(principal))
+
+    async def visible(
+        self, principal: Principal, case_id: str, excludes: list[str] | None = None
+    ) -> dict[str, Any] | None:
+        """The case document if it exists and ``principal`` may see it, else ``None``."""
+        doc = await self.document(case_id, excludes=excludes)
+        if doc is None or not can_see(principal, doc, await self.own_cases(principal)):
+            return None
+        return doc
+
+    async def similar(self, doc: dict[str, Any], principal: Principal) -> SimilarPage:
+        try:
+            found = await self.es.search(
+                index=self.model.cases.alias,
+                query=similar_query(doc, await self.scope(principal)),
+                size=SIMILAR,
+                source_excludes=["sources", "suggestions", "milestones"],
+            )
+        except NotFoundError:
+            return SimilarPage(case_id=doc["case_id"], items=[])
+        except (EsConnectionError, EsTimeout) as exc:
+            raise DependencyUnavailable(UNAVAILABLE) from exc
+        items = [candidate(doc, hit) for hit in found["hits"]["hits"]]
+        return SimilarPage(case_id=doc["case_id"], items=items)
 
     async def exists(self, case_id: str) -> bool:
         return await self.document(case_id, includes=["case_id"]) is not None

@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from services.api.auth.deps import STAFF, require
 from services.api.hotspots.models import HotspotList
 from services.api.hotspots.service import HotspotService
 
-router = APIRouter(prefix="/api/v1", tags=["hotspots"])
+router = APIRouter(prefix="/api/v1", tags=["hotspots"], dependencies=[Depends(require(*STAFF))])
 
 
 def hotspot_service(request: Request) -> HotspotService:

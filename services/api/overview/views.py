@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from cityops import jurisdiction
+from services.api.auth.deps import Person, Staff
 from services.api.overview.geo import outlines
 from services.api.overview.models import OpenCountsPublic
 from services.api.overview.service import OverviewService
@@ -34,11 +35,11 @@ async def overview_page() -> str:
 
 
 @router.get("/api/v1/geo/grids", summary="街镇与单元网格边界（GeoJSON，简化）")
-async def get_grids() -> JSONResponse:
+async def get_grids(_: Person) -> JSONResponse:
     return JSONResponse(
         grid_outlines(),
         media_type="application/geo+json",
-        headers={"Cache-Control": f"public, max-age={GRIDS_MAX_AGE_S}"},
+        headers={"Cache-Control": f"private, max-age={GRIDS_MAX_AGE_S}"},
     )
 
 
@@ -48,6 +49,7 @@ async def get_grids() -> JSONResponse:
     summary="在办案件：各单元网格数量，各维度超期最多的类别",
 )
 async def get_open_counts(
+    _: Staff,
     overview: Overview,
     worst: Annotated[int, Query(ge=1, le=20, description="每个维度列出的类别数")] = 3,
 ) -> OpenCountsPublic:

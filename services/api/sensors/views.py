@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import SecretStr
 
+from cityops.contracts import Role
+from services.api.auth.deps import STAFF, require
 from services.api.problems import problem
 from services.api.sensors.directory import Entry
 from services.api.sensors.intake import (
@@ -48,20 +48,11 @@ def intake_service(request: Request) -> IntakeService:
     return service
 
 
-def admin(request: Request, x_admin_token: Annotated[str | None, Header()] = None) -> None:
-    """The registry's guard until sign-in with roles: a shared token, when one is set."""
-    token: SecretStr | None = request.app.state.admin_token
-    if token is None:
-        return
-    given = (x_admin_token or "").encode()
-    if not hmac.compare_digest(given, token.get_secret_value().encode()):
-        raise HTTPException(401, "需要有效的管理员令牌（X-Admin-Token）")
-
-
 Registry = Annotated[RegistryService, Depends(registry_service)]
 Intake = Annotated[IntakeService, Depends(intake_service)]
 router = APIRouter(prefix="/api/v1", tags=["sensors"])
-admin_only = [Depends(admin)]
+admin_only = [Depends(require(Role.ADMIN))]
+staff_only = [Depends(require(*STAFF))]  # the device-fault board is read by the console
 
 
 def public(registry: RegistryService, entry: Entry) -> DevicePublic:
@@ -88,12 +79,12 @@ async def import_devices(request: Request, registry: Registry) -> ImportAnswer:
     return await registry.import_csv(text)
 
 
-@router.get("/devices/{device_id}", dependencies=admin_only, summary="查看设备")
+@router.get("/devices/{device_id}", dependencies=staff_only, summary="查看设备")
 async def get_device(device_id: str, registry: Registry) -> DevicePublic:
     return public(registry, registry.get(device_id))
 
 
-@router.get("/devices", dependencies=admin_only, summary="设备列表")
+@router.get("/devices", dependencies=staff_only, summary="设备列表")
 async def list_devices(
     registry: Registry,
     town: str | None = None,

@@ -6,9 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from cityops.figures import GroupBy
+from services.api.auth.deps import STAFF, require
 from services.api.stats.service import StatsPublic, StatsService, as_aware, check_window
 
-router = APIRouter(prefix="/api/v1", tags=["stats"])
+router = APIRouter(prefix="/api/v1", tags=["stats"], dependencies=[Depends(require(*STAFF))])
 DEFAULT_WINDOW = timedelta(days=30)
 
 

@@ -1,0 +1,83 @@
+// The report's map: a pin at the phone's position that the worker drags (or taps the map)
+// to where the problem is. With no tile server configured (config.tileUrl null) the map
+// draws the towns and grids from /api/v1/geo/grids on a plain background, so it works
+// with no internet; the service worker keeps the outlines for offline use.
+import { useEffect, useRef } from "preact/hooks";
+import * as L from "leaflet";
+import { api } from "/shared/api.js";
+import { config } from "/config.js";
+import { html } from "./ui.js";
+
+export const LINGANG = { lat: 30.9, lon: 121.93 };
+
+let outlines = null;
+export function gridOutlines() {
+  outlines ??= api("/api/v1/geo/grids").catch((error) => { outlines = null; throw error; });
+  return outlines;
+}
+
+// The middle of a town's outline, to start from when the phone cannot say where it is.
+export async function townCentre(town) {
+  const geo = await gridOutlines();
+  const feature = geo.features.find((f) => f.properties?.kind === "town" && f.properties?.code === town);
+  if (!feature) return null;
+  const ring = feature.geometry.coordinates[0];
+  const lons = ring.map((p) => p[0]);
+  const lats = ring.map((p) => p[1]);
+  return { lat: (Math.min(...lats) + Math.max(...lats)) / 2, lon: (Math.min(...lons) + Math.max(...lons)) / 2 };
+}
+
+const PIN = L.divIcon({ className: "pin", html: "<span></span>", iconSize: [36, 48], iconAnchor: [18, 46] });
+
+function drawOutlines(map) {
+  gridOutlines().then((geo) => {
+    L.geoJSON(geo, {
+      interactive: false,
+      style: (f) => (f.properties?.kind === "town"
+        ? { color: "#0f766e", weight: 2.5, fill: false }
+        : { color: "#64748b", weight: 0.8, fillColor: "#e2e8f0", fillOpacity: 0.35 }),
+    }).addTo(map);
+  }).catch(() => {}); // the pin still works on a blank map
+}
+
+export function PinMap({ position, onMove }) {
+  const box = useRef(null);
+  const map = useRef(null);
+  const pin = useRef(null);
+  const moved = useRef(onMove);
+  moved.current = onMove;
+
+  useEffect(() => {
+    const m = L.map(box.current, { zoomControl: true, attributionControl: Boolean(config.tileUrl) });
+    if (config.tileUrl) {
+      L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: "地图" }).addTo(m);
+    } else {
+      box.current.classList.add("blank");
+      drawOutlines(m);
+    }
+    const at = [position.lat, position.lon];
+    m.setView(at, 16);
+    pin.current = L.marker(at, { draggable: true, icon: PIN, title: "问题位置（可拖动）", keyboard: true }).addTo(m);
+    pin.current.on("dragend", () => {
+      const { lat, lng } = pin.current.getLatLng();
+      moved.current({ lat, lon: lng }, "manual");
+    });
+    m.on("click", (event) => {
+      pin.current.setLatLng(event.latlng);
+      moved.current({ lat: event.latlng.lat, lon: event.latlng.lng }, "manual");
+    });
+    map.current = m;
+    const resize = setTimeout(() => m.invalidateSize(), 50);
+    return () => { clearTimeout(resize); m.remove(); };
+  }, []);
+
+  useEffect(() => {
+    if (!map.current) return;
+    const here = pin.current.getLatLng();
+    if (Math.abs(here.lat - position.lat) < 1e-7 && Math.abs(here.lng - position.lon) < 1e-7) return;
+    pin.current.setLatLng([position.lat, position.lon]);
+    map.current.panTo([position.lat, position.lon]);
+  }, [position.lat, position.lon]);
+
+  return html`<div class="map" ref=${box} role="application" aria-label="问题位置地图：拖动图钉或点按地图"></div>`;
+}

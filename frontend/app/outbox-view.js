@@ -1,0 +1,61 @@
+// 待发送: the drafts on this phone and where each one is (待发送 / 发送中 / 已提交 / 未能提交).
+import { useEffect, useState } from "preact/hooks";
+import { FAILED, SENT, STATE_LABELS, WAITING, flush, list, remove, resend, subscribe } from "./outbox.js";
+import { BlobThumb } from "./photos.js";
+import { Empty, html, when } from "./ui.js";
+
+export function useOutbox() {
+  const [records, setRecords] = useState([]);
+  useEffect(() => {
+    const load = () => list().then(setRecords).catch(() => {});
+    load();
+    return subscribe(load);
+  }, []);
+  return records;
+}
+
+function retryIn(record) {
+  const seconds = Math.round((record.next_at - Date.now()) / 1000);
+  return seconds > 0 ? `，约 ${seconds} 秒后重试` : "";
+}
+
+function Draft({ record, online }) {
+  const blobs = record.photos.filter((p) => p.blob).map((p) => p.blob);
+  return html`
+    <li class=${`card draft ${record.state}`} data-key=${record.key}>
+      <div class="row">
+        <span class=${`tag outbox-${record.state}`}>${STATE_LABELS[record.state]}</span>
+        <time>${when(record.created_at)}</time>
+      </div>
+      <p class="text">${record.text}</p>
+      ${blobs.length > 0 && html`<div class="strip">${blobs.slice(0, 4).map((b) => html`<${BlobThumb} blob=${b} />`)}</div>`}
+      <p class="meta">${record.photos.length} 张照片${record.address ? ` · ${record.address}` : ""}</p>
+      ${record.state === SENT && html`<p class="meta ok">已提交，上报编号 <b class="report-id">${record.report_id}</b>，进度见「我的上报」</p>`}
+      ${record.state === WAITING && record.error && html`<p class="meta warn">${online ? record.error : "当前离线"}${retryIn(record)}</p>`}
+      ${record.state === WAITING && !record.error && !online && html`<p class="meta warn">当前离线，联网后自动发送</p>`}
+      ${record.state === FAILED && html`<p class="meta error" role="alert">未能提交：${record.error}</p>`}
+      ${record.state !== SENT && html`
+        <div class="actions">
+          ${record.state !== "sending" && html`<button type="button" onClick=${() => resend(record.key)}>立即重试</button>`}
+          ${record.state === FAILED && html`<button type="button" class="danger"
+            onClick=${() => confirm("删除这条未能提交的上报？") && remove(record.key)}>删除</button>`}
+        </div>`}
+    </li>`;
+}
+
+export function OutboxScreen({ online }) {
+  const records = useOutbox();
+  const unsent = records.filter((r) => r.state !== SENT).length;
+  return html`
+    <section class="screen outbox">
+      <h1>待发送</h1>
+      <p class="hint">
+        ${unsent ? `${unsent} 条上报等待发送。` : "全部上报均已提交。"}
+        ${online ? "" : "当前离线，联网后自动发送。"}
+        ${unsent > 0 && online && html`<button type="button" class="link" onClick=${() => flush()}>全部重试</button>`}
+      </p>
+      ${records.length
+        ? html`<ul class="list">${records.map((r) => html`<${Draft} key=${r.key} record=${r} online=${online} />`)}</ul>`
+        : html`<${Empty}>这里会列出在本机保存、等待发送的上报。<//>`}
+    </section>`;
+}

@@ -9,15 +9,18 @@ import { html, Notice } from "./ui.js";
 
 const MAX_TEXT = 5000;
 
-// The taxonomy's classes as [{group, items:[{code, name}]}]; [] when the API has none.
+// The five dimensions of the taxonomy, as the worker knows them.
+const DIMENSIONS = { 宁: "宁 · 安全", 净: "净 · 整洁", 美: "美 · 市容", 畅: "畅 · 通行", 和: "和 · 民生与邻里" };
+
+// The taxonomy's classes as [{group, items:[{code, name}]}], grouped by dimension; [] when
+// the API has none.
 async function categories() {
   const data = await api("/api/v1/taxonomy");
-  const classes = Array.isArray(data) ? data : data.classes || data.leaves || data.items || [];
-  const nodes = new Map((data.nodes || []).map((n) => [n.code, n.name]));
+  const classes = Array.isArray(data) ? data : data.classes || [];
   const groups = new Map();
   for (const c of classes) {
     if (!c?.code) continue;
-    const group = c.parent_name || c.group || nodes.get(c.parent) || "其他";
+    const group = DIMENSIONS[c.dimension] || c.dimension || "其他";
     if (!groups.has(group)) groups.set(group, []);
     groups.get(group).push({ code: c.code, name: c.name || c.code });
   }

@@ -1,0 +1,334 @@
+"""The grid worker's app (临港网格通, frontend/app/) at phone size in a real browser, against
+the whole system as processes: installable as a PWA; a report made with no signal waits on
+the phone and is sent when the signal returns, and stays one case however often it is sent
+again; the report's case in 我的上报; an on-site verification sent back, then passed. Each
+screen is saved under tests/e2e/artifacts/app/."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image, ImageDraw
+
+from cityops import jurisdiction
+from cityops.contracts import Role
+from tests.e2e.conftest import PASSWORD, SEATS, TOWN, Stack
+from tests.e2e.test_console import CHROMIUM_ARGS, browser_path  # noqa: F401 - a fixture
+from tests.integration.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+try:
+    import playwright.async_api as pw
+except ImportError:  # browser_path turns this into a skip (or a failure in CI)
+    pw = None  # type: ignore[assignment]  # unused when browser_path skips
+
+FRONTEND = Path(__file__).resolve().parents[2] / "frontend" / "app"
+ARTIFACTS = Path(__file__).parent / "artifacts" / "app"
+PHONE = {"width": 390, "height": 844}
+SPOT = {"latitude": 30.9655, "longitude": 121.9125}  # Nanhui Xincheng, grid 009
+DEPARTMENT = "roads_infrastructure"  # the seeded department account's
+WAIT_MS = 30_000
+NEXT = {"registered", "dispatched", "in_progress", "reported_back"}
+
+
+def test_manifest_has_what_an_install_needs() -> None:
+    manifest = json.loads((FRONTEND / "manifest.webmanifest").read_text("utf-8"))
+    assert manifest["name"] == "临港网格通"
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == (
+        "/app/",
+        "/app/",
+        "standalone",
+    )
+    assert manifest["theme_color"].startswith("#")
+    sizes = {}
+    for icon in manifest["icons"]:
+        path = FRONTEND / icon["src"].removeprefix("/app/")
+        with Image.open(path) as image:
+            assert f"{image.width}x{image.height}" == icon["sizes"], icon
+            sizes[icon["sizes"]] = icon.get("purpose", "any")
+    assert {"192x192", "512x512"} <= set(sizes)
+
+
+def site_photo(width: int = 2400, height: int = 1800) -> bytes:
+    """A JPEG larger than the app keeps (it must shrink it to 1600 px before upload)."""
+    image = Image.new("RGB", (width, height), (120, 130, 140))
+    pen = ImageDraw.Draw(image)
+    for x in range(0, width, 150):
+        pen.rectangle([x, height // 2, x + 120, height], fill=(90 + x % 120, 90, 80))
+    pen.ellipse([width // 3, height // 4, width // 2, height // 2], fill=(40, 40, 40))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def photo_file(name: str) -> dict[str, Any]:
+    return {"name": name, "mimeType": "image/jpeg", "buffer": site_photo()}
+
+
+async def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+class Backoffice:
+    """The dispatcher's and the department's side, through the API."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.client = httpx.AsyncClient(base_url=stack.api_url, timeout=30)
+        self.dispatcher = stack.auth(Role.DISPATCHER)
+        self.department = stack.auth(Role.DEPARTMENT)
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=self.dispatcher)
+
+    async def case(self, case_id: str) -> dict[str, Any]:
+        response = await self.get(f"/api/v1/cases/{case_id}")
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    async def command(
+        self, case_id: str, who: dict[str, str], body: dict[str, Any], **extra: Any
+    ) -> None:
+        command = {"command_id": f"e2e.{uuid.uuid4().hex}", "body": body, **extra}
+        r = await self.client.post(f"/api/v1/cases/{case_id}/commands", json=command, headers=who)
+        assert r.status_code == 202, r.text
+        url = r.json()["status_url"]
+
+        async def decided() -> bool:
+            status = (await self.client.get(url, headers=who)).json()["status"]
+            assert status in ("pending", "applied"), status
+            return status == "applied"
+
+        await eventually(decided, timeout=60, interval=0.5)
+
+    async def wait_state(self, case_id: str, *states: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        async def reached() -> bool:
+            found.update(await self.case(case_id))
+            return found["state"] in states
+
+        await eventually(reached, timeout=60, interval=0.5)
+        return found
+
+    async def report_back(self, case_id: str) -> None:
+        """Moves the case on until the department has reported the work done (待核查)."""
+        case = await self.case(case_id)
+        for _ in range(6):
+            state = case["state"]
+            if state == "reported_back":
+                return
+            if state in ("pending", "registered"):
+                await self.command(
+                    case_id, self.dispatcher, {"kind": "dispatch", "department": DEPARTMENT}
+                )
+            elif state in ("dispatched", "in_progress") and case["department"] != DEPARTMENT:
+                await self.command(
+                    case_id,
+                    self.dispatcher,
+                    {"kind": "reroute", "department": DEPARTMENT},
+                    reason="属道路设施",
+                )
+            elif state == "dispatched":
+                await self.command(case_id, self.department, {"kind": "accept"})
+            elif state == "in_progress":
+                photo = await self.client.post(
+                    "/api/v1/photos",
+                    files={"file": ("done.jpg", site_photo(800, 600), "image/jpeg")},
+                    headers=self.department,
+                )
+                assert photo.status_code == 201, photo.text
+                evidence = {
+                    "notes": "地砖已重新铺设，现场已清理",
+                    "photos": [photo.json()["photo_id"]],
+                }
+                await self.command(
+                    case_id, self.department, {"kind": "report_back"}, evidence=evidence
+                )
+            else:
+                raise AssertionError(f"case {case_id} cannot be reported back from {state}")
+            case = await self.wait_state(case_id, *(NEXT - {state}))
+        raise AssertionError(f"case {case_id} did not reach reported_back")
+
+
+async def installable(page: Any, context: Any, api_url: str) -> None:
+    await page.goto(f"{api_url}/app/")
+    state = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.state)")
+    assert state in ("activating", "activated"), state
+    await page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=WAIT_MS)
+    cdp = await context.new_cdp_session(page)
+    manifest = await cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == [], manifest["errors"]
+    errors = (await cdp.send("Page.getInstallabilityErrors"))["installabilityErrors"]
+    assert errors == [], errors
+    await pw.expect(page.get_by_role("button", name="登录")).to_be_visible()
+    await shot(page, "login")
+
+
+async def sign_in(page: Any) -> None:
+    await page.fill("input[name=username]", SEATS[Role.GRID_WORKER].user_id)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    await pw.expect(page.get_by_role("heading", name="新上报")).to_be_visible(timeout=WAIT_MS)
+    await pw.expect(page.locator(".map .leaflet-overlay-pane path").first).to_be_attached(
+        timeout=WAIT_MS
+    )
+    await pw.expect(page.locator(".hint").first).to_contain_text("已定位")
+
+
+async def report_offline(page: Any, context: Any, text: str) -> str:
+    """Makes a report with no signal; returns its idempotency key once it waits (待发送)."""
+    await context.set_offline(True)
+    await page.fill("textarea[name=text]", text)
+    await page.fill("input[name=address]", "环湖西二路 888 号附近")
+    await page.set_input_files("input[name=photos]", [photo_file("site.jpg")])
+    await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
+    await shot(page, "report")
+    await page.get_by_role("button", name="提交上报").click()
+    draft = page.locator(".card.draft").first
+    await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
+    await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
+    sides = await page.evaluate(
+        """import('/app/outbox.js').then(async (m) => {
+             const [draft] = await m.list();
+             const image = await createImageBitmap(draft.photos[0].blob);
+             return [draft.photos[0].blob.type, image.width, image.height];
+           })"""
+    )
+    assert sides == ["image/jpeg", 1600, 1200], sides
+    await shot(page, "outbox")
+    return str(await draft.get_attribute("data-key"))
+
+
+async def back_online(page: Any, context: Any, key: str) -> str:
+    await context.set_offline(False)
+    draft = page.locator(f'.card.draft[data-key="{key}"]')
+    await pw.expect(draft.locator(".tag")).to_have_text("已提交", timeout=WAIT_MS)
+    return str(await draft.locator(".report-id").inner_text())
+
+
+async def sent_again(page: Any, key: str) -> list[str]:
+    """The same draft sent three more times (two at once): the API's answers."""
+    return list(
+        await page.evaluate(
+            """(key) => import('/app/outbox.js').then(async (m) => {
+                 const ids = [];
+                 const again = async () => {
+                   await m.resend(key);
+                   ids.push((await m.list()).find((r) => r.key === key).report_id);
+                 };
+                 await Promise.all([again(), again()]);
+                 await again();
+                 return ids;
+               })""",
+            key,
+        )
+    )
+
+
+async def one_case(office: Backoffice, report_id: str, token: str) -> str:
+    async def cased() -> bool:
+        return (await office.get(f"/api/v1/reports/{report_id}")).status_code == 200
+
+    await eventually(cased, timeout=120, interval=1)
+    case_id = str((await office.get(f"/api/v1/reports/{report_id}")).json()["case_id"])
+    found = (
+        await office.get(
+            "/api/v1/cases", q=token, state=["pending", "registered", "dispatched", "in_progress"]
+        )
+    ).json()
+    assert [c["case_id"] for c in found["items"]] == [case_id], found
+    assert (await office.case(case_id))["report_count"] == 1
+    return case_id
+
+
+async def my_reports(page: Any, report_id: str, case_id: str) -> None:
+    await page.get_by_role("link", name="我的上报").click()
+    card = page.locator(f'.card.report[data-report="{report_id}"]')
+    await pw.expect(card.locator(".case-id")).to_have_text(case_id, timeout=WAIT_MS)
+    await pw.expect(page.locator(".card.report")).to_have_count(1)
+    await shot(page, "mine")
+
+
+async def open_task(page: Any, case_id: str) -> None:
+    await page.get_by_role("link", name="核查任务").click()
+    card = page.locator(f'.card.task[data-case="{case_id}"]')
+    if not await card.count():
+        await page.get_by_role("button", name="刷新").click()
+    await pw.expect(card).to_be_visible(timeout=WAIT_MS)
+    await shot(page, "tasks")
+    await card.click()
+    await pw.expect(page.locator(".timeline")).to_contain_text("处置反馈", timeout=WAIT_MS)
+    await pw.expect(page.locator(".timeline img.thumb").first).to_be_visible(timeout=WAIT_MS)
+
+
+async def verify(page: Any, passed: bool, name: str) -> None:
+    await page.get_by_role("radio", name="核查通过" if passed else "核查不通过", exact=True).click()
+    if not passed:
+        await page.get_by_role("button", name="提交核查结果").click()
+        await pw.expect(page.locator(".verify .notice.error")).to_contain_text(
+            "请填写核查不通过的原因"
+        )
+        await page.fill("textarea[name=notes]", "人行道仍有两块地砖松动，未按要求修复")
+    await page.set_input_files("input[name=verify-photos]", [photo_file("check.jpg")])
+    await pw.expect(page.locator(".verify .photo img")).to_have_count(1, timeout=WAIT_MS)
+    await shot(page, f"{name}-form")
+    await page.get_by_role("button", name="提交核查结果").click()
+    expected = "核查通过，已生效" if passed else "核查不通过，已退回处置部门返工"
+    await pw.expect(page.locator(".outcome.ok")).to_contain_text(expected, timeout=WAIT_MS)
+    await shot(page, name)
+
+
+async def test_app_offline_report_and_verification(browser_path: Path, stack: Stack) -> None:  # noqa: F811 - the fixture
+    place = jurisdiction.load().locate(SPOT["latitude"], SPOT["longitude"])
+    assert place is not None and place.grid is not None and place.town.code == TOWN
+    token = f"e2e{uuid.uuid4().hex[:8]}"
+    text = f"临港大道人行道地砖破损翘起，行人容易绊倒（{token}）"
+    office = Backoffice(stack)
+    async with pw.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(browser_path), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport=PHONE,
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                locale="zh-CN",
+                timezone_id="Asia/Shanghai",
+                geolocation=SPOT,
+                permissions=["geolocation"],
+            )
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await installable(page, context, stack.api_url)
+            await sign_in(page)
+            key = await report_offline(page, context, text)
+            report_id = await back_online(page, context, key)
+            assert await sent_again(page, key) == [report_id] * 3
+            case_id = await one_case(office, report_id, token)
+            await my_reports(page, report_id, case_id)
+
+            await office.report_back(case_id)
+            await open_task(page, case_id)
+            await verify(page, passed=False, name="task-failed")
+            await office.wait_state(case_id, "in_progress")
+            await office.report_back(case_id)
+            await page.get_by_role("button", name="‹ 返回任务列表").click()
+            await open_task(page, case_id)
+            await shot(page, "task")
+            await verify(page, passed=True, name="task-passed")
+            await office.wait_state(case_id, "verified")
+            assert not errors, errors
+        finally:
+            await browser.close()
+            await office.client.aclose()

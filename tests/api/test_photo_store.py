@@ -32,7 +32,7 @@ def test_a_key_that_is_not_ours_is_refused(tmp_path: Path, key: str) -> None:
         store.get(key)
     with pytest.raises(InvalidKey):
         store.exists(key)
-    assert list((tmp_path / "photos").iterdir()) == []
+    assert not (tmp_path / "photos").exists()  # nothing was written, not even the directory
 
 
 def test_put_get_round_trip(tmp_path: Path) -> None:
@@ -44,6 +44,14 @@ def test_put_get_round_trip(tmp_path: Path) -> None:
     store.put(key, b"replaced", "image/jpeg")
     assert store.get(key) == b"replaced"
     assert [p.name for p in (tmp_path / "photos").iterdir()] == [key]  # no temp files left
+
+
+def test_photos_root_is_made_at_the_first_write(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "a" / "b")
+    key = f"{new_photo_id()}.meta"
+    assert not store.exists(key) and not (tmp_path / "a").exists()
+    store.put(key, b"{}", "application/json")
+    assert store.get(key) == b"{}"
 
 
 def test_ids_are_random_and_in_the_one_form() -> None:

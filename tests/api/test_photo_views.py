@@ -172,4 +172,10 @@ def test_claims_only_of_ones_own_existing_photos(client: TestClient) -> None:
     assert record is not None and record.case_id is None  # a refused claim changes nothing
     claimed = asyncio.run(service.claim([mine, mine], PEOPLE["gw1"], case_id=CASE["case_id"]))
     assert [r.photo_id for r in claimed] == [mine] and claimed[0].case_id == CASE["case_id"]
-    assert isinstance(PhotoRefused("x"), ValueError)
+
+
+def test_the_public_surface() -> None:
+    assert set(photos.__all__) == {
+        "ImageRefused", "PhotoPublic", "PhotoRecord", "PhotoRefused", "PhotoService", "install",
+    }  # fmt: skip
+    assert issubclass(PhotoRefused, ValueError)

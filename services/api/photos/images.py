@@ -15,7 +15,6 @@ Every refusal is an :class:`ImageRefused` carrying the HTTP status to answer and
 from __future__ import annotations
 
 import io
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -95,20 +94,23 @@ def clean(data: bytes, max_bytes: int, max_pixels: int = MAX_PIXELS) -> CleanIma
 def _decode(data: bytes, content_type: str, max_pixels: int) -> Image.Image:
     """Opens with the one decoder the bytes named; refuses huge canvases before decoding."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]])
-            width, height = image.size  # read from the header: nothing decoded yet
-            if width * height > max_pixels:
-                raise _too_many_pixels(max_pixels)
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]])
+    except Image.DecompressionBombError as exc:  # Pillow's own, far higher, limit
         raise _too_many_pixels(max_pixels) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's ways of saying "corrupt"
-        if isinstance(exc, ImageRefused):
-            raise
-        raise ImageRefused(422, "照片文件已损坏或不完整，无法读取") from exc
+        raise _damaged() from exc
+    width, height = image.size  # read from the header: nothing decoded yet
+    if width * height > max_pixels:
+        raise _too_many_pixels(max_pixels)
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _damaged() from exc
     return image
+
+
+def _damaged() -> ImageRefused:
+    return ImageRefused(422, "照片文件已损坏或不完整，无法读取")
 
 
 def _too_many_pixels(max_pixels: int) -> ImageRefused:

@@ -55,14 +55,14 @@ class LocalStore:
     """One file per key in a directory (``settings.photo_dir``)."""
 
     def __init__(self, directory: str | Path) -> None:
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = Path(directory)  # made at the first write
 
     def _path(self, key: str) -> Path:
         return self.directory / checked(key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
+        self.directory.mkdir(parents=True, exist_ok=True)
         # written whole then renamed: a reader never sees half a photo
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".incoming-")
         try:

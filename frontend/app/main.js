@@ -116,4 +116,6 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" }).catch(() => {});
 }
 startOutbox();
-render(html`<${App} />`, document.getElementById("root"));
+const root = document.getElementById("root");
+root.textContent = ""; // the "loading" line
+render(html`<${App} />`, root);

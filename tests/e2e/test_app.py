@@ -18,9 +18,10 @@ from PIL import Image, ImageDraw
 
 from cityops import jurisdiction
 from cityops.contracts import Role
-from tests.e2e.conftest import PASSWORD, SEATS, TOWN, Stack
+from tests.e2e.conftest import Stack
 from tests.e2e.test_console import CHROMIUM_ARGS, browser_path  # noqa: F401 - a fixture
 from tests.integration.conftest import eventually
+from tests.people import PASSWORD, SEATS, TOWN, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -82,8 +83,10 @@ class Backoffice:
 
     def __init__(self, stack: Stack) -> None:
         self.client = httpx.AsyncClient(base_url=stack.api_url, timeout=30)
-        self.dispatcher = stack.auth(Role.DISPATCHER)
-        self.department = stack.auth(Role.DEPARTMENT)
+        with httpx.Client(base_url=stack.api_url, timeout=30) as client:  # waits for accounts
+            self.dispatcher = sign_in(client, Role.DISPATCHER)
+            self.department = sign_in(client, Role.DEPARTMENT)
+            self.worker = sign_in(client, Role.GRID_WORKER)
 
     async def get(self, path: str, **params: Any) -> httpx.Response:
         return await self.client.get(path, params=params, headers=self.dispatcher)
@@ -172,7 +175,7 @@ async def installable(page: Any, context: Any, api_url: str) -> None:
     await shot(page, "login")
 
 
-async def sign_in(page: Any) -> None:
+async def sign_in_app(page: Any) -> None:
     await page.fill("input[name=username]", SEATS[Role.GRID_WORKER].user_id)
     await page.fill("input[name=password]", PASSWORD)
     await page.get_by_role("button", name="登录").click()
@@ -249,6 +252,22 @@ async def one_case(office: Backoffice, report_id: str, token: str) -> str:
     return case_id
 
 
+async def listed_as_mine(office: Backoffice, report_id: str, case_id: str) -> None:
+    """The API lists the report, with its case, in the worker's 我的上报."""
+    mine: list[dict[str, Any]] = []
+
+    async def listed() -> bool:
+        r = await office.client.get("/api/v1/me/reports", headers=office.worker)
+        assert r.status_code == 200, r.text
+        mine[:] = r.json()["items"]
+        return any(i["report_id"] == report_id and i["case_id"] == case_id for i in mine)
+
+    try:
+        await eventually(listed, timeout=30, interval=1)
+    except AssertionError as exc:
+        raise AssertionError(f"/me/reports lacks {report_id} ({case_id}): {mine}") from exc
+
+
 async def my_reports(page: Any, report_id: str, case_id: str) -> None:
     await page.get_by_role("link", name="我的上报").click()
     card = page.locator(f'.card.report[data-report="{report_id}"]')
@@ -286,36 +305,42 @@ async def verify(page: Any, passed: bool, name: str) -> None:
     await shot(page, name)
 
 
-async def test_app_offline_report_and_verification(browser_path: Path, stack: Stack) -> None:  # noqa: F811 - the fixture
+async def test_app_offline_report_and_verification(
+    browser_path: Path,  # noqa: F811 - the fixture imported above
+    stack: Stack,
+    tmp_path: Path,
+) -> None:
     place = jurisdiction.load().locate(SPOT["latitude"], SPOT["longitude"])
     assert place is not None and place.grid is not None and place.town.code == TOWN
     token = f"e2e{uuid.uuid4().hex[:8]}"
     text = f"临港大道人行道地砖破损翘起，行人容易绊倒（{token}）"
     office = Backoffice(stack)
     async with pw.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(browser_path), args=CHROMIUM_ARGS
+        # a persistent profile: Chromium never offers to install an app from an incognito one
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(browser_path),
+            args=CHROMIUM_ARGS,
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            geolocation=SPOT,
+            permissions=["geolocation"],
         )
         try:
-            context = await browser.new_context(
-                viewport=PHONE,
-                device_scale_factor=2,
-                is_mobile=True,
-                has_touch=True,
-                locale="zh-CN",
-                timezone_id="Asia/Shanghai",
-                geolocation=SPOT,
-                permissions=["geolocation"],
-            )
-            page = await context.new_page()
+            page = context.pages[0] if context.pages else await context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await installable(page, context, stack.api_url)
-            await sign_in(page)
+            await sign_in_app(page)
             key = await report_offline(page, context, text)
             report_id = await back_online(page, context, key)
             assert await sent_again(page, key) == [report_id] * 3
             case_id = await one_case(office, report_id, token)
+            await listed_as_mine(office, report_id, case_id)
             await my_reports(page, report_id, case_id)
 
             await office.report_back(case_id)
@@ -330,5 +355,5 @@ async def test_app_offline_report_and_verification(browser_path: Path, stack: St
             await office.wait_state(case_id, "verified")
             assert not errors, errors
         finally:
-            await browser.close()
+            await context.close()
             await office.client.aclose()

@@ -1,0 +1,101 @@
+// The dispatcher's console: sign-in, the live queue, one case with its actions, and the
+// figures and boards above them. Dispatchers and admins act; managers read.
+import { h, render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import htm from "htm";
+import { useScreen } from "/shared/api.js";
+import { Gate, UserBadge } from "/shared/login.js";
+import { useLiveQueue } from "/shared/queue.js";
+import { learn, useNames } from "/shared/taxonomy.js";
+import { Toasts, useToasts } from "/shared/toast.js";
+import { Filters, QueueTable, NO_FILTERS, PAGE_SIZE, queryOf } from "./queue.js";
+import { CaseView } from "./case.js";
+import { Figures, Hotspots, Faults } from "./boards.js";
+
+const html = htm.bind(h);
+const CASE_ID = /^LG[A-Z2-7]{12}$/;
+useScreen("console");
+
+function useHashCase() {
+  const read = () => (CASE_ID.test(location.hash.slice(1)) ? location.hash.slice(1) : null);
+  const [id, setId] = useState(read);
+  useEffect(() => {
+    const on = () => setId(read());
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  const open = (next) => { if (next !== read()) location.hash = next; setId(next); };
+  return [id, open];
+}
+
+function Console({ user }) {
+  const names = useNames();
+  const [filters, setFilters] = useState(NO_FILTERS);
+  const [page, setPage] = useState(1);
+  const [selected, open] = useHashCase();
+  const [version, setVersion] = useState(0);
+  const [toasts, toast] = useToasts();
+  const query = queryOf(filters, page);
+  const queue = useLiveQueue(query, {
+    onCase: (c) => { learn(c); if (c.case_id === location.hash.slice(1)) setVersion((v) => v + 1); },
+  });
+  useEffect(() => queue.items.forEach(learn), [queue.items]);
+  const pages = Math.max(1, Math.ceil(queue.total / PAGE_SIZE));
+  const filter = (next) => { setFilters(next); setPage(1); };
+
+  // J / K (or ↓ / ↑) move through the queue.
+  useEffect(() => {
+    function onKey(e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(e.target.tagName)) return;
+      const step = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1 }[e.key];
+      if (!step || !queue.items.length) return;
+      e.preventDefault();
+      const at = queue.items.findIndex((c) => c.case_id === selected);
+      const next = queue.items[Math.min(queue.items.length - 1, Math.max(0, at < 0 ? 0 : at + step))];
+      open(next.case_id);
+      document.querySelector(`tr[data-id="${next.case_id}"]`)?.scrollIntoView({ block: "nearest" });
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [queue.items, selected]);
+
+  function done(outcome) {
+    toast(outcome);
+    setVersion((v) => v + 1);
+    queue.reload();
+  }
+
+  return html`<div class="console">
+    <header class="top">
+      <h1>临港新片区 一网统管</h1><span class="sub">派遣台</span>
+      <span class=${`livedot ${queue.live}`} title="案件变化实时推送">${queue.live === "open" ? "实时" : "连接中…"}</span>
+      <span class="sub" id="total">共 ${queue.total} 件</span>
+      <a class="sub" href="/overview" style="color:#fff">管理总览</a>
+      <${UserBadge} user=${user} />
+    </header>
+    <section class="strip">
+      <${Figures} dimension=${filters.dimension} onDimension=${(d) => filter({ ...filters, dimension: d })} />
+      <${Hotspots} open=${open} />
+      <${Faults} />
+    </section>
+    <main class="work">
+      <div class="queuebox">
+        <${Filters} filters=${filters} onChange=${filter} names=${names} />
+        <div class="tablebox"><${QueueTable} queue=${queue} selected=${selected} onOpen=${open} /></div>
+        <p class="pager"><button disabled=${page <= 1} onClick=${() => setPage(page - 1)}>上一页</button>
+          <span id="pageinfo"> 第 ${page} 页 / 共 ${pages} 页 </span>
+          <button disabled=${page >= pages} onClick=${() => setPage(page + 1)}>下一页</button></p>
+      </div>
+      <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} onDone=${done} open=${open} /></div>
+    </main>
+    <${Toasts} items=${toasts} />
+  </div>`;
+}
+
+function App() {
+  return html`<${Gate} title="派遣台" roles=${["dispatcher", "manager", "admin"]}>${(user) => html`<${Console} user=${user} />`}<//>`;
+}
+
+const root = document.getElementById("root");
+root.textContent = "";
+render(html`<${App} />`, root);

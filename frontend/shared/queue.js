@@ -1,0 +1,77 @@
+// A live case queue: the list from GET /api/v1/cases, kept current by the SSE feed
+// /api/v1/live/cases without reloading the page.
+//
+// A "case" event patches the row at once (so a state change shows immediately) and asks
+// for the list again shortly after, since a case may enter, leave or move in the order;
+// events that come close together share one refetch. "resync" (the feed lost its place)
+// refetches too. While the feed is down, the list is polled instead.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api } from "./api.js";
+import { follow } from "./live.js";
+
+const REFETCH_MS = 400;
+const POLL_MS = 15_000;
+
+export function useLiveQueue(query, { onCase } = {}) {
+  const [page, setPage] = useState({ items: [], total: 0, loaded: false, error: "" });
+  const [live, setLive] = useState("connecting");
+  const [fresh, setFresh] = useState(() => new Set());
+  const latest = useRef(0);
+  const timer = useRef(null);
+  const queryRef = useRef(query);
+  const onCaseRef = useRef(onCase);
+  queryRef.current = query;
+  onCaseRef.current = onCase;
+
+  async function load() {
+    const ticket = ++latest.current;
+    try {
+      const body = await api(`/api/v1/cases?${queryRef.current}`);
+      if (ticket === latest.current) setPage({ items: body.items, total: body.total, loaded: true, error: "" });
+    } catch (e) {
+      if (ticket === latest.current) setPage((p) => ({ ...p, loaded: true, error: e.message }));
+    }
+  }
+  function soon() {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(load, REFETCH_MS);
+  }
+
+  useEffect(() => { load(); }, [query]);
+
+  useEffect(() => {
+    const stop = follow("/api/v1/live/cases", (type, data) => {
+      if (type === "case" && data && data.case_id) {
+        setPage((p) => ({ ...p, items: p.items.map((c) => (c.case_id === data.case_id ? { ...c, ...data } : c)) }));
+        setFresh((s) => new Set(s).add(data.case_id));
+        setTimeout(() => setFresh((s) => { const n = new Set(s); n.delete(data.case_id); return n; }), 2500);
+        onCaseRef.current?.(data);
+        soon();
+      } else if (type === "resync") {
+        soon();
+      }
+    }, (state) => {
+      setLive(state);
+      if (state === "open") soon();  // catch up on what happened while the feed was down
+    });
+    return () => { stop(); clearTimeout(timer.current); };
+  }, []);
+
+  useEffect(() => {
+    if (live === "open") return undefined;
+    const poll = setInterval(() => { if (!document.hidden) load(); }, POLL_MS);
+    return () => clearInterval(poll);
+  }, [live]);
+
+  return { ...page, live, fresh, reload: load };
+}
+
+// A clock that ticks every second, for deadline countdowns.
+export function useNow(everyMs = 1000) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}

@@ -136,3 +136,13 @@ async def next_frame(lines: AsyncIterator[str], kind: str) -> dict[str, object]:
             found: dict[str, object] = json.loads(line.removeprefix("data: "))
             return found
     raise AssertionError("the stream ended")
+
+
+async def test_closing_the_feed_ends_every_stream(
+    settings: CommonSettings, cases: CaseService
+) -> None:
+    feed = CaseFeed(lambda: cases, poll_s=0.1)  # no case index yet: it waits for one
+    subscriber = await feed.subscribe(Principal("u-disp", Role.DISPATCHER))
+    await feed.close()
+    assert [f.event for f in subscriber.mailbox.drain()] == ["bye"]
+    assert feed.task is None and not feed.subscribers

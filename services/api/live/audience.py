@@ -6,7 +6,6 @@ A grid worker sees the cases of their own reports; which those are is read again
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,6 @@ from services.api.auth.scope import can_see
 from services.api.live.mailbox import Frame, Mailbox
 
 OWN_CASES_EVERY_S = 10.0
-_numbers = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -26,7 +24,6 @@ class Subscriber:
     mailbox: Mailbox = field(default_factory=Mailbox)
     own_cases: frozenset[str] = frozenset()
     own_cases_at: float | None = None  # monotonic seconds of the last read
-    number: int = field(default_factory=lambda: next(_numbers))
 
     def own_cases_due(self, now: float, every: float = OWN_CASES_EVERY_S) -> bool:
         if self.principal.role != Role.GRID_WORKER:

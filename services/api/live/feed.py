@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
+from prometheus_client import Counter, Gauge
 from pydantic import ValidationError
 
 from cityops.errors import DependencyUnavailable
@@ -27,6 +28,11 @@ from services.api.live.mailbox import Frame
 from services.api.photos.access import own_cases
 
 log = logging.getLogger(__name__)
+
+SUBSCRIBERS = Gauge("cityops_live_subscribers", "Streams following the live case feed")
+CHANGES = Counter("cityops_live_changes_total", "Changed case documents the live feed read")
+RESYNCS = Counter("cityops_live_resyncs_total", "Streams told to resync after falling behind")
+UNREADABLE = Counter("cityops_live_poll_failures_total", "Live feed polls Elasticsearch refused")
 
 POLL_S = 0.75
 RETRY_S = 5.0  # after Elasticsearch failed to answer
@@ -59,6 +65,7 @@ class CaseFeed:
         subscriber = Subscriber(principal)
         await self._refresh_own_cases([subscriber])
         self.subscribers.add(subscriber)
+        SUBSCRIBERS.set(len(self.subscribers))
         if self.task is None or self.task.done():
             self.primed = asyncio.Event()
             self.task = asyncio.create_task(self._run(), name="live-case-feed")
@@ -67,15 +74,14 @@ class CaseFeed:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+        SUBSCRIBERS.set(len(self.subscribers))
         if not self.subscribers and self.task is not None:
             self.task.cancel()  # the next subscriber starts a fresh one
             self.task = None
 
     async def close(self) -> None:
         """Ends every stream (each gets ``bye``) and stops polling."""
-        for subscriber in list(self.subscribers):
-            subscriber.mailbox.close()
-        self.subscribers.clear()
+        self._end_streams()
         if self.task is not None:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -97,10 +103,14 @@ class CaseFeed:
             raise
         except Exception:  # the task's boundary: streams end and clients reconnect
             log.exception("live feed failed")
-            for subscriber in list(self.subscribers):
-                subscriber.mailbox.close()
-            self.subscribers.clear()
+            self._end_streams()
             self.primed.set()
+
+    def _end_streams(self) -> None:
+        for subscriber in self.subscribers:
+            subscriber.mailbox.close()
+        self.subscribers.clear()
+        SUBSCRIBERS.set(0)
 
     async def _until_read(
         self, read: Callable[[ChangeCursor], Awaitable[object]], cursor: ChangeCursor
@@ -111,6 +121,7 @@ class CaseFeed:
                 await read(cursor)
                 return
             except (TransportError, ApiError) as exc:
+                UNREADABLE.inc()
                 log.warning("live feed: case index unreadable", extra={"error": str(exc)})
                 await asyncio.sleep(RETRY_S)
 
@@ -136,6 +147,7 @@ class CaseFeed:
             hits = await self._page(source, cursor, after)
             docs = cursor.take(hits)
             changed += len(docs)
+            CHANGES.inc(len(docs) if fan else 0)
             if fan and docs:
                 fan_out(docs, self.subscribers, lambda doc: render(source, doc))
             after = sort_after(hits)

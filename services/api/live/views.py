@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from services.api.auth.deps import Person
-from services.api.live.feed import CaseFeed
-from services.api.live.mailbox import BYE, frame
+from services.api.live.feed import RESYNCS, CaseFeed
+from services.api.live.mailbox import BYE, RESYNC, frame
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
 
@@ -33,6 +33,8 @@ async def live_cases(principal: Person, request: Request) -> AsyncIterator[Serve
         while True:
             for item in await subscriber.mailbox.wait(PING_S):
                 yield ServerSentEvent(event=item.event, raw_data=item.data)
+                if item is RESYNC:
+                    RESYNCS.inc()
                 if item is BYE:
                     return
     finally:

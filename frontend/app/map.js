@@ -27,6 +27,23 @@ export async function townCentre(town) {
   return { lat: (Math.min(...lats) + Math.max(...lats)) / 2, lon: (Math.min(...lons) + Math.max(...lons)) / 2 };
 }
 
+function inside(ring, lat, lon) {
+  let hit = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > lat) !== (yj > lat) && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) hit = !hit;
+  }
+  return hit;
+}
+
+// The unit grid a point lies in ({code, name}), from the outlines; null outside every grid.
+export async function gridAt({ lat, lon }) {
+  const geo = await gridOutlines();
+  const grid = geo.features.find((f) => f.properties?.kind === "grid" && inside(f.geometry.coordinates[0], lat, lon));
+  return grid ? { code: grid.properties.code, name: grid.properties.name } : null;
+}
+
 const PIN = L.divIcon({ className: "pin", html: "<span></span>", iconSize: [36, 48], iconAnchor: [18, 46] });
 
 function drawOutlines(map) {
@@ -56,7 +73,7 @@ export function PinMap({ position, onMove }) {
       drawOutlines(m);
     }
     const at = [position.lat, position.lon];
-    m.setView(at, 16);
+    m.setView(at, 15);
     pin.current = L.marker(at, { draggable: true, icon: PIN, title: "问题位置（可拖动）", keyboard: true }).addTo(m);
     pin.current.on("dragend", () => {
       const { lat, lng } = pin.current.getLatLng();

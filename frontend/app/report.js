@@ -2,7 +2,7 @@
 // the outbox, which sends it now or when the signal comes back.
 import { useEffect, useState } from "preact/hooks";
 import { api, session } from "/shared/api.js";
-import { LINGANG, PinMap, townCentre } from "./map.js";
+import { gridAt, LINGANG, PinMap, townCentre } from "./map.js";
 import { queue } from "./outbox.js";
 import { PhotoPicker } from "./photos.js";
 import { html, Notice } from "./ui.js";
@@ -44,6 +44,17 @@ function locate(setPosition, setWhere) {
     (e) => setWhere(`${e.code === 1 ? "未获准使用定位" : "暂时无法定位"}，请拖动图钉或点按地图标出问题位置`),
     { enableHighAccuracy: true, timeout: 15_000, maximumAge: 30_000 },
   );
+}
+
+function GridName({ position }) {
+  const [grid, setGrid] = useState(undefined);
+  useEffect(() => {
+    let live = true;
+    gridAt(position).then((g) => live && setGrid(g)).catch(() => live && setGrid(undefined));
+    return () => { live = false; };
+  }, [position.lat, position.lon]);
+  if (grid === undefined) return null;
+  return html`<p class="grid-name">${grid ? `所在网格：${grid.name}` : "图钉不在临港的单元网格内，请确认位置"}</p>`;
 }
 
 function CategoryPicker({ value, onChange }) {
@@ -117,6 +128,7 @@ export function ReportScreen({ go }) {
       <div class="field">
         <span>问题位置</span>
         ${position && html`<${PinMap} position=${position} onMove=${(p) => { setPosition(p); setWhere("已按图钉位置上报"); }} />`}
+        ${position && html`<${GridName} position=${position} />`}
         <p class="hint">
           ${where}
           <button type="button" class="link" onClick=${() => locate(setPosition, setWhere)}>重新定位</button>

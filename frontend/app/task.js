@@ -56,6 +56,11 @@ function Timeline({ entries }) {
     </ol>`;
 }
 
+// The department's latest 处置反馈: what the worker goes to check.
+function latestReport(timeline = []) {
+  return [...timeline].reverse().find((e) => e.kind === "reported_back") || null;
+}
+
 function outcomeText(passed, result) {
   if (result.status === "applied") return passed ? "核查通过，已生效，等待结案" : "核查不通过，已退回处置部门返工";
   if (result.status === "duplicate") return "这次核查已提交过，结果以案件状态为准";
@@ -142,12 +147,13 @@ export function TaskScreen({ caseId, go }) {
         </header>
         <h2>上报内容</h2>
         ${item.sources?.length ? html`<${Sources} sources=${item.sources} />` : html`<p class="text">${item.text}</p>`}
-        <h2>办理经过</h2>
-        ${item.timeline?.length ? html`<${Timeline} entries=${item.timeline} />` : html`<${Empty}>暂无记录<//>`}
+        ${latestReport(item.timeline) && html`<h2>处置部门反馈</h2><div class="feedback"><${Timeline} entries=${[latestReport(item.timeline)]} /></div>`}
         ${outcome && html`<div class=${`outcome ${outcome.ok ? "ok" : "error"}`} role="status">${outcome.text}</div>`}
         ${!outcome?.ok && (item.state === VERIFY_STATE
           ? html`<${VerifyForm} key=${item.case_id} caseId=${item.case_id} onDone=${done} />`
           : html`<${Notice}>此案件当前为「${item.state_label}」，无需核查。<//>`)}
+        <h2>办理经过</h2>
+        ${item.timeline?.length ? html`<${Timeline} entries=${item.timeline} />` : html`<${Empty}>暂无记录<//>`}
       `}
     </section>`;
 }

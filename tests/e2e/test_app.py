@@ -36,6 +36,8 @@ PHONE = {"width": 390, "height": 844}
 SPOT = {"latitude": 30.9655, "longitude": 121.9125}  # Nanhui Xincheng, grid 009
 DEPARTMENT = "roads_infrastructure"  # the seeded department account's
 WAIT_MS = 30_000
+GRID_NAME = "南汇新城镇第009网格"
+CATEGORY = "人行道破损"
 NEXT = {"registered", "dispatched", "in_progress", "reported_back"}
 
 
@@ -184,6 +186,7 @@ async def sign_in_app(page: Any) -> None:
         timeout=WAIT_MS
     )
     await pw.expect(page.locator(".hint").first).to_contain_text("已定位")
+    await pw.expect(page.locator(".grid-name")).to_have_text(f"所在网格：{GRID_NAME}")
 
 
 async def report_offline(page: Any, context: Any, text: str) -> str:
@@ -193,9 +196,15 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.fill("input[name=address]", "环湖西二路 888 号附近")
     await page.set_input_files("input[name=photos]", [photo_file("site.jpg")])
     await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
+    await page.select_option("select[name=category]", label=CATEGORY)
+    await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "report")
     await page.get_by_role("button", name="提交上报").click()
     draft = page.locator(".card.draft").first
+    await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
+    await (
+        page.reload()
+    )  # with no signal: the shell from the service worker, the draft from IndexedDB
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
     await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
     sides = await page.evaluate(
@@ -284,8 +293,9 @@ async def open_task(page: Any, case_id: str) -> None:
     await pw.expect(card).to_be_visible(timeout=WAIT_MS)
     await shot(page, "tasks")
     await card.click()
-    await pw.expect(page.locator(".timeline")).to_contain_text("处置反馈", timeout=WAIT_MS)
-    await pw.expect(page.locator(".timeline img.thumb").first).to_be_visible(timeout=WAIT_MS)
+    feedback = page.locator(".feedback")
+    await pw.expect(feedback).to_contain_text("处置反馈", timeout=WAIT_MS)
+    await pw.expect(feedback.locator("img.thumb")).to_be_visible(timeout=WAIT_MS)
 
 
 async def verify(page: Any, passed: bool, name: str) -> None:
@@ -353,6 +363,10 @@ async def test_app_offline_report_and_verification(
             await shot(page, "task")
             await verify(page, passed=True, name="task-passed")
             await office.wait_state(case_id, "verified")
+            await page.get_by_role("link", name="我的上报").click()
+            mine = page.locator(f'.card.report[data-report="{report_id}"] .tag')
+            await pw.expect(mine).to_have_text("核查通过", timeout=WAIT_MS)
+            await shot(page, "mine-verified")
             assert not errors, errors
         finally:
             await context.close()

@@ -46,34 +46,48 @@ export async function gridAt({ lat, lon }) {
 
 const PIN = L.divIcon({ className: "pin", html: "<span></span>", iconSize: [36, 48], iconAnchor: [18, 46] });
 
+const TOWN_STYLE = { color: "#0f766e", weight: 2.5, fill: false };
+const GRID_STYLE = { color: "#64748b", weight: 0.8, fillColor: "#e2e8f0", fillOpacity: 0.35 };
+const HERE_STYLE = { color: "#0f766e", weight: 2, fillColor: "#5eead4", fillOpacity: 0.35 };
+
+// Draws the towns and grids; returns a function that shades the grid holding a point.
 function drawOutlines(map) {
+  let layer = null;
+  let last = null;
+  const shade = (point) => {
+    last = point;
+    layer?.eachLayer((l) => {
+      const p = l.feature.properties;
+      if (p.kind !== "grid") return;
+      l.setStyle(inside(l.feature.geometry.coordinates[0], point.lat, point.lon) ? HERE_STYLE : GRID_STYLE);
+    });
+  };
   gridOutlines().then((geo) => {
-    L.geoJSON(geo, {
+    layer = L.geoJSON(geo, {
       interactive: false,
-      style: (f) => (f.properties?.kind === "town"
-        ? { color: "#0f766e", weight: 2.5, fill: false }
-        : { color: "#64748b", weight: 0.8, fillColor: "#e2e8f0", fillOpacity: 0.35 }),
+      style: (f) => (f.properties?.kind === "town" ? TOWN_STYLE : GRID_STYLE),
     }).addTo(map);
+    if (last) shade(last);
   }).catch(() => {}); // the pin still works on a blank map
+  return shade;
 }
 
 export function PinMap({ position, onMove }) {
   const box = useRef(null);
   const map = useRef(null);
   const pin = useRef(null);
+  const shade = useRef(() => {});
   const moved = useRef(onMove);
   moved.current = onMove;
 
   useEffect(() => {
     const m = L.map(box.current, { zoomControl: true, attributionControl: Boolean(config.tileUrl) });
-    if (config.tileUrl) {
-      L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: "地图" }).addTo(m);
-    } else {
-      box.current.classList.add("blank");
-      drawOutlines(m);
-    }
+    if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: "地图" }).addTo(m);
+    else box.current.classList.add("blank");
+    shade.current = drawOutlines(m);
     const at = [position.lat, position.lon];
     m.setView(at, 15);
+    shade.current(position);
     pin.current = L.marker(at, { draggable: true, icon: PIN, title: "问题位置（可拖动）", keyboard: true }).addTo(m);
     pin.current.on("dragend", () => {
       const { lat, lng } = pin.current.getLatLng();
@@ -90,6 +104,7 @@ export function PinMap({ position, onMove }) {
 
   useEffect(() => {
     if (!map.current) return;
+    shade.current(position);
     const here = pin.current.getLatLng();
     if (Math.abs(here.lat - position.lat) < 1e-7 && Math.abs(here.lng - position.lon) < 1e-7) return;
     pin.current.setLatLng([position.lat, position.lon]);

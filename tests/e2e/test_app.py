@@ -37,6 +37,7 @@ SPOT = {"latitude": 30.9655, "longitude": 121.9125}  # Nanhui Xincheng, grid 009
 DEPARTMENT = "roads_infrastructure"  # the seeded department account's
 WAIT_MS = 30_000
 GRID_NAME = "南汇新城镇第009网格"
+DRAGGED_GRID, DRAGGED_GRID_NAME = f"{TOWN}-008", "南汇新城镇第008网格"  # 200 px west
 CATEGORY = "人行道破损"
 NEXT = {"registered", "dispatched", "in_progress", "reported_back"}
 
@@ -75,9 +76,22 @@ def photo_file(name: str) -> dict[str, Any]:
     return {"name": name, "mimeType": "image/jpeg", "buffer": site_photo()}
 
 
-async def shot(page: Any, name: str) -> None:
+async def shot(page: Any, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+async def drag_pin(page: Any, dx: int) -> None:
+    """Drags the map's pin ``dx`` pixels sideways, as a finger would."""
+    await page.locator(".map").evaluate("(map) => map.scrollIntoView({block: 'center'})")
+    box = await page.locator(".map .pin").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    for step in range(1, 11):
+        await page.mouse.move(x + dx * step / 10, y)
+    await page.mouse.up()
+    await pw.expect(page.locator(".hint").first).to_contain_text("已按图钉位置上报")
 
 
 class Backoffice:
@@ -197,8 +211,9 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.set_input_files("input[name=photos]", [photo_file("site.jpg")])
     await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
     await page.select_option("select[name=category]", label=CATEGORY)
-    await page.evaluate("window.scrollTo(0, 0)")
-    await shot(page, "report")
+    await drag_pin(page, dx=-200)
+    await pw.expect(page.locator(".grid-name")).to_have_text(f"所在网格：{DRAGGED_GRID_NAME}")
+    await shot(page, "report", full_page=True)
     await page.get_by_role("button", name="提交上报").click()
     draft = page.locator(".card.draft").first
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
@@ -257,7 +272,8 @@ async def one_case(office: Backoffice, report_id: str, token: str) -> str:
         )
     ).json()
     assert [c["case_id"] for c in found["items"]] == [case_id], found
-    assert (await office.case(case_id))["report_count"] == 1
+    case = await office.case(case_id)
+    assert (case["report_count"], case["grid"]) == (1, DRAGGED_GRID), case
     return case_id
 
 

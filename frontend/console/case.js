@@ -6,33 +6,17 @@ import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api } from "/shared/api.js";
 import { send } from "/shared/commands.js";
-import { SOURCE, PRIORITY, pct, when, stageOf } from "/shared/labels.js";
-import { learn } from "/shared/taxonomy.js";
+import { PRIORITY, pct, when, stageOf } from "/shared/labels.js";
+import { useCase, Sources } from "/shared/cases.js";
 import { GridMap } from "/shared/map.js";
-import { Photos } from "/shared/photos.js";
 import { SensorChart } from "/shared/charts.js";
 import { Timeline } from "/shared/timeline.js";
 import { ActionBar } from "/shared/actionbar.js";
 import { useNow } from "/shared/queue.js";
-import { Countdown, SlaBadge, StateTag } from "./queue.js";
+import { Countdown, SlaBadge, StateTag } from "/shared/badges.js";
 import { DISPATCHER_ACTIONS } from "./actions.js";
 
 const html = htm.bind(h);
-
-// Fetches the case again whenever ``version`` changes (a live event or an action's outcome).
-export function useCase(id, version) {
-  const [state, setState] = useState({ c: null, error: "" });
-  useEffect(() => {
-    if (!id) { setState({ c: null, error: "" }); return undefined; }
-    let live = true;
-    api(`/api/v1/cases/${encodeURIComponent(id)}`).then((c) => {
-      learn(c);
-      if (live) setState({ c, error: "" });
-    }).catch((e) => live && setState((s) => ({ c: s.c?.case_id === id ? s.c : null, error: e.message })));
-    return () => { live = false; };
-  }, [id, version]);
-  return state.c?.case_id === id ? state : { c: null, error: state.error };
-}
 
 function Deadline({ c }) {
   const now = useNow();
@@ -40,13 +24,6 @@ function Deadline({ c }) {
   if (!c.deadline) return html`<span class="muted">—</span>`;
   const { label } = stageOf(c);
   return html`${label}时限 ${when(c.deadline)}（<${Countdown} c=${c} now=${now} />） <${SlaBadge} s=${c.sla_state} />`;
-}
-
-function Source({ s }) {
-  const who = s.sensor ? `设备 ${s.sensor.device_id}` : s.source_type === "proactive" ? "系统" : (s.reporter?.name || s.reporter?.id || "");
-  return html`<li><span class=${`tag src-${s.source_type}`}>${SOURCE[s.source_type] || s.source_type}</span>
-    <span class="muted"> ${who} · ${when(s.received_at || s.occurred_at)}</span><br />${s.text}
-    <${Photos} ids=${s.photos} /></li>`;
 }
 
 // The classifier's top suggestions. A suggestion's confidence is its class's probability;
@@ -135,8 +112,7 @@ export function CaseView({ id, version, user, names, onDone, open }) {
       <${GridMap} location=${c.location} grid=${c.grid} label=${place} height=${230} />
     </div>
     ${charts.map((s) => html`<${SensorChart} sensor=${s.sensor} mark=${s.occurred_at} kind="alarm" />`)}
-    <section class="sources"><h3>来源 <span class="muted">${(c.sources || []).length} 条</span></h3>
-      <ol class="sources">${(c.sources || []).map((s) => html`<${Source} key=${s.source_id} s=${s} />`)}</ol></section>
+    <${Sources} c=${c} />
     <${Similar} c=${c} items=${similar.items} error=${similar.error} canAct=${canAct} onDone=${onDone} />
     <${Timeline} c=${c} names=${names} open=${open} />
   </section>`;

@@ -2,7 +2,8 @@
 // dimension, time limit, keywords) and the table, most urgent first, with live countdowns.
 import { h } from "preact";
 import htm from "htm";
-import { STATE, SOURCE, SLA, PRIORITY, DIMENSIONS, countdown, when } from "/shared/labels.js";
+import { STATE, SOURCE, SLA, PRIORITY, DIMENSIONS, when } from "/shared/labels.js";
+import { Countdown, SlaBadge, StateTag } from "/shared/badges.js";
 import { useNow } from "/shared/queue.js";
 
 const html = htm.bind(h);
@@ -43,18 +44,6 @@ export function Filters({ filters, onChange, names }) {
     ${Object.values(filters).some(Boolean) && html`<button type="button" class="link" onClick=${() => onChange(NO_FILTERS)}>清除</button>`}
   </form>`;
 }
-
-export function Countdown({ c, now }) {
-  if (c.state === "deferred") return html`<span class="muted">计时暂停</span>`;
-  if (!c.deadline) return html`<span class="muted">—</span>`;
-  if (String(c.stage || "").endsWith(":stopped")) return html`<span class="muted" title=${when(c.deadline)}>计时已停</span>`;
-  const left = new Date(c.deadline).getTime() - now;
-  const cls = left < 0 ? "over" : left < 3600_000 ? "near" : "";
-  return html`<span class=${`countdown ${cls}`} title=${`时限 ${when(c.deadline)}`}>${countdown(c.deadline, now)}</span>`;
-}
-
-export const SlaBadge = ({ s }) => (SLA[s] ? html`<span class=${`sla sla-${s}`}>${SLA[s]}</span>` : null);
-export const StateTag = ({ c }) => html`<span class=${`tag s-${c.state}`}>${STATE[c.state] || c.state_label || c.state}</span>`;
 
 function Row({ c, selected, fresh, now, onOpen }) {
   return html`<tr class=${`case row-${c.sla_state} ${selected ? "sel" : ""} ${fresh ? "fresh" : ""}`} data-id=${c.case_id}

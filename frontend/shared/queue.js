@@ -17,6 +17,8 @@ export function useLiveQueue(query, { onCase } = {}) {
   const [live, setLive] = useState("connecting");
   const [fresh, setFresh] = useState(() => new Set());
   const latest = useRef(0);
+  const items = useRef([]);
+  items.current = page.items;
   const timer = useRef(null);
   const queryRef = useRef(query);
   const onCaseRef = useRef(onCase);
@@ -42,6 +44,8 @@ export function useLiveQueue(query, { onCase } = {}) {
   useEffect(() => {
     const stop = follow("/api/v1/live/cases", (type, data) => {
       if (type === "case" && data && data.case_id) {
+        const held = items.current.find((c) => c.case_id === data.case_id);
+        if (held && held.updated_at === data.updated_at) return;  // nothing new (a replay)
         setPage((p) => ({ ...p, items: p.items.map((c) => (c.case_id === data.case_id ? { ...c, ...data } : c)) }));
         setFresh((s) => new Set(s).add(data.case_id));
         setTimeout(() => setFresh((s) => { const n = new Set(s); n.delete(data.case_id); return n; }), 2500);

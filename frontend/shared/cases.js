@@ -1,0 +1,38 @@
+// One case: fetched again whenever its version changes (a live event or an action's
+// outcome), and its sources (what was reported, by whom, with photos) as a list.
+import { h } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import htm from "htm";
+import { api } from "./api.js";
+import { SOURCE, when } from "./labels.js";
+import { learn } from "./taxonomy.js";
+import { Photos } from "./photos.js";
+
+const html = htm.bind(h);
+
+export function useCase(id, version) {
+  const [state, setState] = useState({ c: null, error: "" });
+  useEffect(() => {
+    if (!id) { setState({ c: null, error: "" }); return undefined; }
+    let live = true;
+    api(`/api/v1/cases/${encodeURIComponent(id)}`).then((c) => {
+      learn(c);
+      if (live) setState({ c, error: "" });
+    }).catch((e) => live && setState((s) => ({ c: s.c?.case_id === id ? s.c : null, error: e.message })));
+    return () => { live = false; };
+  }, [id, version]);
+  return state.c?.case_id === id ? state : { c: null, error: state.error };
+}
+
+function Source({ s }) {
+  const who = s.sensor ? `设备 ${s.sensor.device_id}` : s.source_type === "proactive" ? "系统" : (s.reporter?.name || s.reporter?.id || "");
+  return html`<li><span class=${`tag src-${s.source_type}`}>${SOURCE[s.source_type] || s.source_type}</span>
+    <span class="muted"> ${who} · ${when(s.received_at || s.occurred_at)}</span><br />${s.text}
+    <${Photos} ids=${s.photos} /></li>`;
+}
+
+export function Sources({ c }) {
+  const sources = c.sources || [];
+  return html`<section class="sources"><h3>来源 <span class="muted">${c.report_count ?? sources.length} 条</span></h3>
+    <ol class="sources">${sources.map((s) => html`<${Source} key=${s.source_id} s=${s} />`)}</ol></section>`;
+}

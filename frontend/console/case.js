@@ -82,8 +82,8 @@ function useSimilar(id, version) {
   return state;
 }
 
-export function CaseView({ id, version, user, names, onDone, open }) {
-  const { c, error } = useCase(id, version);
+export function CaseView({ id, version, user, names, onDone, open, onLoaded }) {
+  const { c, error } = useCase(id, version, onLoaded);
   const similar = useSimilar(id, version);
   if (!id) return html`<section class="case empty"><p class="muted">选择左侧案件查看详情；<kbd>J</kbd>/<kbd>K</kbd> 上下切换。</p></section>`;
   if (!c) return html`<section class="case"><p class=${error ? "err" : "muted"}>${error || "加载中…"}</p></section>`;

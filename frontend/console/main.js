@@ -86,7 +86,7 @@ function Console({ user }) {
           <span id="pageinfo"> 第 ${page} 页 / 共 ${pages} 页 </span>
           <button disabled=${page >= pages} onClick=${() => setPage(page + 1)}>下一页</button></p>
       </div>
-      <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} onDone=${done} open=${open} /></div>
+      <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
     </main>
     <${Toasts} items=${toasts} />
   </div>`;

@@ -19,8 +19,8 @@ function Deadline({ c }) {
   return html`${stageOf(c).label}时限 ${when(c.deadline)}（<${Countdown} c=${c} now=${now} />） <${SlaBadge} s=${c.sla_state} />`;
 }
 
-export function CaseView({ id, version, names, onDone, open }) {
-  const { c, error } = useCase(id, version);
+export function CaseView({ id, version, names, onDone, open, onLoaded }) {
+  const { c, error } = useCase(id, version, onLoaded);
   if (!id) return html`<section class="case empty"><p class="muted">选择左侧案件查看详情并办理。</p></section>`;
   if (!c) return html`<section class="case"><p class=${error ? "err" : "muted"}>${error || "加载中…"}</p></section>`;
   const place = [c.address, c.town_name, c.grid].filter(Boolean).join(" · ");

@@ -74,7 +74,7 @@ function Department({ user }) {
         <p class="muted" id="total">${names.departments[user.department] || user.department} · ${names.towns[user.town] || user.town}：共 ${queue.total} 件</p>
         <div class="listbox"><${Queue} queue=${queue} selected=${selected} open=${open} /></div>
       </div>
-      <div class="casebox"><${CaseView} id=${selected} version=${version} names=${names} onDone=${done} open=${open} /></div>
+      <div class="casebox"><${CaseView} id=${selected} version=${version} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
     </main>
     <${Toasts} items=${toasts} />
   </div>`;

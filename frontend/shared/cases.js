@@ -10,14 +10,14 @@ import { Photos } from "./photos.js";
 
 const html = htm.bind(h);
 
-export function useCase(id, version) {
+export function useCase(id, version, onLoaded) {
   const [state, setState] = useState({ c: null, error: "" });
   useEffect(() => {
     if (!id) { setState({ c: null, error: "" }); return undefined; }
     let live = true;
     api(`/api/v1/cases/${encodeURIComponent(id)}`).then((c) => {
       learn(c);
-      if (live) setState({ c, error: "" });
+      if (live) { setState({ c, error: "" }); onLoaded?.(c); }
     }).catch((e) => live && setState((s) => ({ c: s.c?.case_id === id ? s.c : null, error: e.message })));
     return () => { live = false; };
   }, [id, version]);

@@ -67,7 +67,14 @@ export function useLiveQueue(query, { onCase } = {}) {
     return () => clearInterval(poll);
   }, [live]);
 
-  return { ...page, live, fresh, reload: load };
+  // A case read in full (its page was opened or acted on) refreshes its row at once; the
+  // list itself follows when the search index has caught up.
+  function patch(c) {
+    setPage((p) => ({ ...p, items: p.items.map((x) => (x.case_id === c.case_id && (x.updated_at || "") <= (c.updated_at || "")
+      ? Object.fromEntries(Object.keys(x).map((k) => [k, k in c ? c[k] : x[k]])) : x)) }));
+  }
+
+  return { ...page, live, fresh, reload: load, patch };
 }
 
 // A clock that ticks every second, for deadline countdowns.

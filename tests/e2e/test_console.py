@@ -1,11 +1,14 @@
-"""The dispatcher console in a real browser, against the whole system as processes: the
-queue in Chinese, today's figures, and a case dispatched and accepted from its page, with
-the resulting events arriving on its timeline."""
+"""The dispatcher's console (frontend/console/) in a real browser, against the whole system
+as processes: sign-in; the queue in Chinese with markup shown as text, never run; a report
+made while the page is open arriving in the queue without a reload (SSE); a pending case
+opened with its grid map and the classifier's suggestions, dispatched with two keystrokes,
+its events arriving on its timeline and the outcome shown; a refusal shown with the
+workflow's reason; a manager's read-only view. Each screen is saved under
+tests/e2e/artifacts/."""
 
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,11 @@ import pytest
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
+from cityops.contracts import Role
 from cityops.contracts.states import STATE_LABELS
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually
+from tests.people import PASSWORD, SEATS, sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,6 +33,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SCREEN = {"width": 1440, "height": 900}
 # Inside Shanghai (intake accepts it) but outside Lingang: no town, so the router
 # abstains and the case waits for a dispatcher as 待立案.
 PEOPLES_SQUARE = {"lat": 31.2304, "lon": 121.4737}
@@ -60,36 +67,74 @@ def browser_path() -> Path:
     return CHROMIUM
 
 
-def report_bodies() -> list[dict[str, Any]]:
-    """Four ordinary reports, one the router must leave pending, one with markup in it."""
-    stream = reports(taxonomy.load(), jurisdiction.load(), seed=23, repeat_share=0.0)
-    bodies = [next(stream) for _ in range(4)]
+async def new_page(browser: Any, errors: list[str]) -> Any:
+    page = await browser.new_page(viewport=SCREEN, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page
+
+
+async def sign_in_page(page: Any, url: str, who: Role) -> None:
+    """Opens ``url`` and signs in through the form as the seeded account of ``who``."""
+    await page.goto(url)
+    form = page.locator("main.login form")
+    await pw.expect(form).to_contain_text("临港新片区 一网统管")
+    await form.locator("input[name=username]").fill(SEATS[who].user_id)
+    await form.locator("input[name=password]").fill(PASSWORD)
+    await form.locator("button.primary").click()
+    await pw.expect(page.locator("header.top .user")).to_contain_text(SEATS[who].name)
+
+
+async def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def report_bodies(n: int = 4, seed: int = 23) -> list[dict[str, Any]]:
+    """``n`` ordinary reports, then one the router must leave pending and one with markup."""
+    stream = reports(taxonomy.load(), jurisdiction.load(), seed=seed, repeat_share=0.0)
+    bodies = [next(stream) for _ in range(n)]
     outside = {**next(stream), "location": PEOPLES_SQUARE, "address": "黄浦区人民广场附近"}
     hostile = {**next(stream), "text": HOSTILE}
     for body in (outside, hostile):
         body["idempotency_key"] = uuid.uuid4().hex
+    for body in (*bodies, outside, hostile):
+        body.pop("reporter", None)  # the reporter is the signed-in grid worker
     return [*bodies, outside, hostile]
 
 
-async def post_and_wait(api_url: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Post the reports; return the case of each once the queue holds it."""
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        report_ids = []
+def headers(stack: Stack, who: Role) -> dict[str, str]:
+    """Signs ``who`` in, waiting while the API is still reading the accounts."""
+    with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+        return sign_in(client, who, timeout_s=60)
+
+
+async def post_reports(stack: Stack, bodies: list[dict[str, Any]]) -> list[str]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.GRID_WORKER))
+        ids = []
         for body in bodies:
             response = await client.post("/api/v1/reports", json=body)
             assert response.status_code == 202, response.text
-            report_ids.append(response.json()["report_id"])
+            ids.append(response.json()["report_id"])
+        return ids
+
+
+async def cases_of(stack: Stack, report_ids: list[str]) -> list[dict[str, Any]]:
+    """The case of each report, once the queue holds them all."""
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.DISPATCHER))
+        found: dict[str, str] = {}
 
         async def all_cased() -> bool:
-            found = [(await client.get(f"/api/v1/reports/{r}")).status_code for r in report_ids]
-            return all(status == 200 for status in found)
+            for report_id in report_ids:
+                if report_id not in found:
+                    r = await client.get(f"/api/v1/reports/{report_id}")
+                    if r.status_code == 200 and r.json()["case_id"]:
+                        found[report_id] = r.json()["case_id"]
+            return len(found) == len(report_ids)
 
         await eventually(all_cased, timeout=120, interval=1)
-        cases = []
-        for report_id in report_ids:
-            case_id = (await client.get(f"/api/v1/reports/{report_id}")).json()["case_id"]
-            cases.append((await client.get(f"/api/v1/cases/{case_id}")).json())
-        return cases
+        return [(await client.get(f"/api/v1/cases/{found[r]}")).json() for r in report_ids]
 
 
 async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> None:
@@ -99,72 +144,107 @@ async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> N
     labels = await page.locator("#rows tr.case .tag").all_inner_texts()
     assert set(labels) <= set(STATE_LABELS.values()), labels
     await expect(page.locator(f'#rows tr[data-id="{pending}"]')).to_contain_text("待立案")
+    await expect(page.locator(f'#rows tr[data-id="{pending}"] .countdown')).to_contain_text("剩")
     await expect(page.locator("#rows")).to_contain_text("<img src=x")  # shown, not run
     assert await page.evaluate("window.__xss") is None
     await expect(page.locator("#tiles")).to_contain_text("按期结案率")
     await expect(page.locator("#tiles")).to_contain_text("自动派遣占比")
     await expect(page.locator("#dims button")).to_have_count(5)
+    await expect(page.locator(".livedot")).to_have_text("实时")
 
 
-async def dispatch_then_accept(page: Any, case: dict[str, Any]) -> None:
+async def check_live_arrival(page: Any, stack: Stack, count: int) -> None:
+    """A report made now reaches the open page's queue over SSE, without a reload."""
+    await page.evaluate("window.__same_page = true")
+    (body,) = report_bodies(n=1, seed=91)[:1]
+    await post_reports(stack, [body])
+    await pw.expect(page.locator("#rows tr.case")).to_have_count(count + 1, timeout=WAIT_MS)
+    assert await page.evaluate("window.__same_page") is True
+
+
+async def open_pending(page: Any, case: dict[str, Any]) -> None:
     expect = pw.expect
-    head, timeline = page.locator("#casehead h2"), page.locator("#timeline li b.kind")
+    view = page.locator("section.case")
     await page.locator(f'#rows tr[data-id="{case["case_id"]}"]').click()
-    await expect(head).to_contain_text(case["case_id"])
-    await expect(head).to_contain_text("待立案")
-
-    await page.get_by_role("button", name="派遣", exact=True).click()
-    route = page.locator("#actform select[name=route]")
-    assert (await route.input_value()).startswith(f"{case['department']}|")
-    await page.get_by_role("button", name="确认派遣").click()
-    await expect(timeline.filter(has_text=re.compile("^派遣$"))).to_have_count(1, timeout=WAIT_MS)
-    await expect(head).to_contain_text("已派遣")
-    await expect(page.locator("#actstatus")).to_contain_text("已生效")
-
-    department = page.locator(".actions.dept")
-    await department.get_by_role("button", name="受理", exact=True).click()
-    await expect(timeline.filter(has_text=re.compile("^受理$"))).to_have_count(1, timeout=WAIT_MS)
-    await expect(head).to_contain_text("处置中")
+    await expect(view.locator("h2")).to_contain_text(case["case_id"])
+    await expect(view.locator("h2")).to_contain_text("待立案")
+    suggestions = view.locator(".suggestions")
+    await expect(suggestions).to_contain_text("部门置信度")
+    await expect(suggestions.locator("ol.top3 li").first).to_contain_text("类别置信度")
+    await expect(view.locator(".gridmap.leaflet-container canvas")).to_have_count(1)
+    await expect(view.locator(".gridmap .leaflet-tile")).to_have_count(0)  # no tiles offline
+    await expect(view.locator(".similar")).to_contain_text("相似案件")
+    await expect(view.locator("button[data-act=dispatch] kbd")).to_have_text("D")
 
 
-async def check_refusals(page: Any) -> None:
-    """A missing reason is caught in the page; an invalid command shows the API's detail."""
+async def dispatch_by_keys(page: Any, case: dict[str, Any]) -> None:
+    """D opens 派遣 with the router's department chosen; Enter confirms it."""
     expect = pw.expect
-    department, status = page.locator(".actions.dept"), page.locator("#actstatus")
-    await department.get_by_role("button", name="退单").click()
-    await page.get_by_role("button", name="确认退单").click()
-    await expect(status).to_contain_text("请填写「退单」的原因")
+    view = page.locator("section.case")
+    await page.keyboard.press("d")
+    route = view.locator("form.actform select[name=route]")
+    assert (await route.input_value()).startswith(f"{case['department']}|")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".toasts")).to_contain_text("「派遣」已执行", timeout=WAIT_MS)
+    timeline = view.locator("section.timeline li")
+    await expect(timeline.filter(has_text="派遣 →")).to_have_count(1, timeout=WAIT_MS)
+    await expect(timeline.filter(has_text="派遣员甲")).not_to_have_count(0)
+    await expect(view.locator("h2")).to_contain_text("已派遣")
+    await expect(page.locator(f'#rows tr[data-id="{case["case_id"]}"]')).to_contain_text(
+        "已派遣", timeout=WAIT_MS
+    )
 
-    await department.get_by_role("button", name="申请延期").click()
-    await page.locator("#actform input[name=hours]").fill("5000")
-    await page.locator("#actform input[name=reason]").fill("需协调管线单位")
-    await page.get_by_role("button", name="确认申请延期").click()
-    await expect(status).to_contain_text("请求内容不符合要求")
+
+async def check_refusals(page: Any, case: dict[str, Any]) -> None:
+    """A missing reason is caught in the page; the workflow's refusal is shown with its reason."""
+    expect = pw.expect
+    form = page.locator("section.case form.actform")
+    await page.locator("section.case button[data-act=reroute]").click()
+    await form.locator("button.go").click()
+    await expect(form.locator(".formerr")).to_have_text("请填写「改派」的原因")
+    await form.locator("select[name=route]").select_option(f"{case['department']}|")
+    await form.locator("input[name=reason]").fill("核对责任部门")
+    await form.locator("button.go").click()
+    await expect(page.locator(".toasts .toast.bad")).to_contain_text(
+        "「改派」被拒绝：改派的部门和类别与现在相同", timeout=WAIT_MS
+    )
 
 
-async def test_console_queue_and_case_actions(
-    browser_path: Path, stack: Stack, tmp_path: Path
-) -> None:
-    cases = await post_and_wait(stack.api_url, report_bodies())
+async def check_manager(browser: Any, url: str, case_id: str, errors: list[str]) -> None:
+    page = await new_page(browser, errors)
+    await sign_in_page(page, url, Role.MANAGER)
+    await page.locator(f'#rows tr[data-id="{case_id}"]').click()
+    view = page.locator("section.case")
+    await pw.expect(view.locator("p.readonly")).to_contain_text("只读")
+    await pw.expect(view.locator(".actions button")).to_have_count(0)
+    await shot(page, "console-manager")
+    await page.close()
+
+
+async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) -> None:
+    cases = await cases_of(stack, await post_reports(stack, report_bodies()))
     pending = cases[4]
     assert pending["state"] == "pending", pending
+    url = f"{stack.api_url}/console/"
     async with pw.async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(browser_path), args=CHROMIUM_ARGS
         )
         try:
-            page = await browser.new_page(
-                viewport={"width": 1440, "height": 900},
-                locale="zh-CN",
-                timezone_id="Asia/Shanghai",
-            )
             errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{stack.api_url}/")
+            page = await new_page(browser, errors)
+            await page.goto(url)
+            await shot(page, "console-login")
+            await sign_in_page(page, url, Role.DISPATCHER)
             await check_queue(page, cases, pending["case_id"])
-            await dispatch_then_accept(page, pending)
-            await check_refusals(page)
-            await page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
+            await check_live_arrival(page, stack, len(cases))
+            await open_pending(page, pending)
+            await shot(page, "console-case")
+            await dispatch_by_keys(page, pending)
+            await shot(page, "console-dispatched")
+            await check_refusals(page, pending)
+            await shot(page, "console-refused")
+            await check_manager(browser, url, pending["case_id"], errors)
             assert not errors, errors
         finally:
             await browser.close()

@@ -91,6 +91,7 @@ export function PinMap({ position, onMove }) {
     pin.current = L.marker(at, { draggable: true, icon: PIN, title: "问题位置（可拖动）", keyboard: true }).addTo(m);
     pin.current.on("dragend", () => {
       const { lat, lng } = pin.current.getLatLng();
+      m.panInside([lat, lng], { padding: [40, 40] });
       moved.current({ lat, lon: lng }, "manual");
     });
     m.on("click", (event) => {

@@ -118,7 +118,7 @@ export function ReportScreen({ go }) {
       <h1>新上报</h1>
       <label class="field">
         <span>问题描述</span>
-        <textarea name="text" rows="4" maxlength=${MAX_TEXT} placeholder="例如：临港大道某号门前井盖破损，有行人绊倒风险"
+        <textarea name="text" rows="3" maxlength=${MAX_TEXT} placeholder="例如：临港大道某号门前井盖破损，有行人绊倒风险"
           value=${text} onInput=${(e) => setText(e.currentTarget.value)}></textarea>
       </label>
       <div class="field">

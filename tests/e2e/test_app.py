@@ -6,6 +6,7 @@ screen is saved under tests/e2e/artifacts/app/."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import uuid
@@ -33,12 +34,16 @@ except ImportError:  # browser_path turns this into a skip (or a failure in CI)
 FRONTEND = Path(__file__).resolve().parents[2] / "frontend" / "app"
 ARTIFACTS = Path(__file__).parent / "artifacts" / "app"
 PHONE = {"width": 390, "height": 844}
-SPOT = {"latitude": 30.9655, "longitude": 121.9125}  # Nanhui Xincheng, grid 009
+SPOT = {"latitude": 30.9655, "longitude": 121.909}  # Nanhui Xincheng, grid 009, 290 m from 008
 DEPARTMENT = "roads_infrastructure"  # the seeded department account's
 WAIT_MS = 30_000
 GRID_NAME = "南汇新城镇第009网格"
-DRAGGED_GRID, DRAGGED_GRID_NAME = f"{TOWN}-008", "南汇新城镇第008网格"  # 200 px west
+DRAGGED_GRID, DRAGGED_GRID_NAME = f"{TOWN}-008", "南汇新城镇第008网格"  # 120 px west
 CATEGORY = "人行道破损"
+MORE_REPORTS = [
+    ("环湖西二路与申港大道路口路灯不亮，夜间行人看不清", (30.9612, 121.9301)),
+    ("地铁滴水湖站 2 号口共享单车乱停放，占用盲道", (30.9055, 121.9302)),
+]
 NEXT = {"registered", "dispatched", "in_progress", "reported_back"}
 
 
@@ -76,9 +81,9 @@ def photo_file(name: str) -> dict[str, Any]:
     return {"name": name, "mimeType": "image/jpeg", "buffer": site_photo()}
 
 
-async def shot(page: Any, name: str, full_page: bool = False) -> None:
+async def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 async def drag_pin(page: Any, dx: int) -> None:
@@ -126,6 +131,26 @@ class Backoffice:
             return status == "applied"
 
         await eventually(decided, timeout=60, interval=0.5)
+
+    async def more_reports(self) -> None:
+        """Two more reports by the worker (through the API), each waited for until cased."""
+        ids = []
+        for text, (lat, lon) in MORE_REPORTS:
+            body = {
+                "idempotency_key": f"e2e.{uuid.uuid4().hex}",
+                "text": text,
+                "location": {"lat": lat, "lon": lon},
+            }
+            r = await self.client.post("/api/v1/reports", json=body, headers=self.worker)
+            assert r.status_code == 202, r.text
+            ids.append(r.json()["report_id"])
+
+        async def cased() -> bool:
+            r = await self.client.get("/api/v1/me/reports", headers=self.worker)
+            cases = {i["report_id"]: i["case_id"] for i in r.json()["items"]}
+            return all(cases.get(i) for i in ids)
+
+        await eventually(cased, timeout=120, interval=1)
 
     async def wait_state(self, case_id: str, *states: str) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -211,9 +236,10 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.set_input_files("input[name=photos]", [photo_file("site.jpg")])
     await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
     await page.select_option("select[name=category]", label=CATEGORY)
-    await drag_pin(page, dx=-200)
+    await drag_pin(page, dx=-120)
     await pw.expect(page.locator(".grid-name")).to_have_text(f"所在网格：{DRAGGED_GRID_NAME}")
-    await shot(page, "report", full_page=True)
+    await page.evaluate("window.scrollTo(0, 0)")
+    await shot(page, "report")
     await page.get_by_role("button", name="提交上报").click()
     draft = page.locator(".card.draft").first
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
@@ -258,6 +284,66 @@ async def sent_again(page: Any, key: str) -> list[str]:
             key,
         )
     )
+
+
+async def refused_then_retried(
+    playwright: Any, chromium: Path, api_url: str, profile: Path
+) -> None:
+    """A 503 with Retry-After is waited out and retried; a 422 is final and keeps the draft.
+    (Its own profile with the service worker blocked, so that routes see every request.)"""
+    context = await playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(chromium),
+        args=CHROMIUM_ARGS,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        geolocation=SPOT,
+        permissions=["geolocation"],
+        service_workers="block",
+    )
+    try:
+        page = context.pages[0] if context.pages else await context.new_page()
+        calls: list[float] = []
+        answers = [
+            {
+                "status": 503,
+                "headers": {"Retry-After": "2"},
+                "json": {"detail": "消息队列暂不可用"},
+            },
+            None,  # the API's own answer
+            {"status": 422, "json": {"detail": "上报位置不在服务范围内"}},
+        ]
+
+        async def intake(route: Any) -> None:
+            calls.append(asyncio.get_running_loop().time())
+            answer = answers[len(calls) - 1]
+            await (route.continue_() if answer is None else route.fulfill(**answer))
+
+        await page.route("**/api/v1/reports", intake)
+        await page.goto(f"{api_url}/app/")
+        await sign_in_app(page)
+        for n in (1, 2):
+            await page.goto(f"{api_url}/app/#/report")
+            await page.fill("textarea[name=text]", f"绿化带内堆放建筑垃圾（第 {n} 条）")
+            await page.set_input_files("input[name=photos]", [photo_file(f"pile{n}.jpg")])
+            await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
+            await page.get_by_role("button", name="提交上报").click()
+            if n == 1:
+                draft = page.locator(".card.draft").first
+                await pw.expect(draft).to_contain_text("服务暂时不可用", timeout=WAIT_MS)
+                await pw.expect(draft.locator(".tag")).to_have_text("已提交", timeout=WAIT_MS)
+        refused = page.locator(".card.draft.failed")
+        await pw.expect(refused).to_contain_text(
+            "未能提交：上报位置不在服务范围内", timeout=WAIT_MS
+        )
+        assert len(calls) == 3 and calls[1] - calls[0] >= 1.9, calls  # Retry-After: 2
+        await pw.expect(refused.get_by_role("button", name="删除")).to_be_visible()
+        await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
+        await shot(page, "outbox-refused")
+    finally:
+        await context.close()
 
 
 async def one_case(office: Backoffice, report_id: str, token: str) -> str:
@@ -379,11 +465,15 @@ async def test_app_offline_report_and_verification(
             await shot(page, "task")
             await verify(page, passed=True, name="task-passed")
             await office.wait_state(case_id, "verified")
+            await office.more_reports()
             await page.get_by_role("link", name="我的上报").click()
+            await page.get_by_role("button", name="刷新").click()
+            await pw.expect(page.locator(".card.report .case-id")).to_have_count(3, timeout=WAIT_MS)
             mine = page.locator(f'.card.report[data-report="{report_id}"] .tag')
             await pw.expect(mine).to_have_text("核查通过", timeout=WAIT_MS)
             await shot(page, "mine-verified")
             assert not errors, errors
+            await refused_then_retried(playwright, browser_path, stack.api_url, tmp_path / "p2")
         finally:
             await context.close()
             await office.client.aclose()

@@ -46,11 +46,16 @@ function Draft({ record, online }) {
 export function OutboxScreen({ online }) {
   const records = useOutbox();
   const unsent = records.filter((r) => r.state !== SENT).length;
+  const failed = records.filter((r) => r.state === FAILED).length;
+  const summary = [
+    unsent - failed ? `${unsent - failed} 条上报等待发送。` : "",
+    failed ? `${failed} 条未能提交，请查看原因。` : "",
+  ].join("") || "全部上报均已提交。";
   return html`
     <section class="screen outbox">
       <h1>待发送</h1>
       <p class="hint">
-        ${unsent ? `${unsent} 条上报等待发送。` : "全部上报均已提交。"}
+        ${summary}
         ${online ? "" : "当前离线，联网后自动发送。"}
         ${unsent > 0 && online && html`<button type="button" class="link" onClick=${() => flush()}>全部重试</button>`}
       </p>

@@ -43,7 +43,7 @@ const SHELL_FILES = [
   "/vendor/leaflet/dist/leaflet.css",
 ];
 // Read once on install too, so that the map and the category picker work offline at once.
-const WARM_DATA = ["/api/v1/geo/grids", "/api/v1/taxonomy"];
+const WARM_DATA = ["/api/v1/geo/grids"]; // public; the taxonomy needs a token, cached on first use
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {

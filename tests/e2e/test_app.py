@@ -81,6 +81,25 @@ def photo_file(name: str) -> dict[str, Any]:
     return {"name": name, "mimeType": "image/jpeg", "buffer": site_photo()}
 
 
+async def phone(playwright: Any, chromium: Path, profile: Path, **options: Any) -> Any:
+    """A 390×844 touch phone in Shanghai at SPOT. A persistent profile, because Chromium
+    never offers to install an app from an incognito one."""
+    return await playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=str(chromium),
+        args=CHROMIUM_ARGS,
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        geolocation=SPOT,
+        permissions=["geolocation"],
+        **options,
+    )
+
+
 async def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
@@ -243,9 +262,8 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.get_by_role("button", name="提交上报").click()
     draft = page.locator(".card.draft").first
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
-    await (
-        page.reload()
-    )  # with no signal: the shell from the service worker, the draft from IndexedDB
+    # with no signal: the shell comes from the service worker, the draft from IndexedDB
+    await page.reload()
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
     await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
     sides = await page.evaluate(
@@ -275,7 +293,8 @@ async def sent_again(page: Any, key: str) -> list[str]:
                  const ids = [];
                  const again = async () => {
                    await m.resend(key);
-                   ids.push((await m.list()).find((r) => r.key === key).report_id);
+                   const draft = (await m.list()).find((r) => r.key === key);
+                   ids.push(`${draft.state} ${draft.report_id}`);
                  };
                  await Promise.all([again(), again()]);
                  await again();
@@ -291,18 +310,7 @@ async def refused_then_retried(
 ) -> None:
     """A 503 with Retry-After is waited out and retried; a 422 is final and keeps the draft.
     (Its own profile with the service worker blocked, so that routes see every request.)"""
-    context = await playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=str(chromium),
-        args=CHROMIUM_ARGS,
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        locale="zh-CN",
-        geolocation=SPOT,
-        permissions=["geolocation"],
-        service_workers="block",
-    )
+    context = await phone(playwright, chromium, profile, service_workers="block")
     try:
         page = context.pages[0] if context.pages else await context.new_page()
         calls: list[float] = []
@@ -417,6 +425,29 @@ async def verify(page: Any, passed: bool, name: str) -> None:
     await shot(page, name)
 
 
+async def verifications(page: Any, office: Backoffice, case_id: str) -> None:
+    """Sent back (核查不通过) once, then passed after the department's second report."""
+    await office.report_back(case_id)
+    await open_task(page, case_id)
+    await verify(page, passed=False, name="task-failed")
+    await office.wait_state(case_id, "in_progress")
+    await office.report_back(case_id)
+    await page.get_by_role("button", name="‹ 返回任务列表").click()
+    await open_task(page, case_id)
+    await shot(page, "task")
+    await verify(page, passed=True, name="task-passed")
+    await office.wait_state(case_id, "verified")
+
+
+async def all_my_reports(page: Any, report_id: str) -> None:
+    await page.get_by_role("link", name="我的上报").click()
+    await page.get_by_role("button", name="刷新").click()
+    await pw.expect(page.locator(".card.report .case-id")).to_have_count(3, timeout=WAIT_MS)
+    mine = page.locator(f'.card.report[data-report="{report_id}"] .tag')
+    await pw.expect(mine).to_have_text("核查通过", timeout=WAIT_MS)
+    await shot(page, "mine-verified")
+
+
 async def test_app_offline_report_and_verification(
     browser_path: Path,  # noqa: F811 - the fixture imported above
     stack: Stack,
@@ -428,20 +459,7 @@ async def test_app_offline_report_and_verification(
     text = f"临港大道人行道地砖破损翘起，行人容易绊倒（{token}）"
     office = Backoffice(stack)
     async with pw.async_playwright() as playwright:
-        # a persistent profile: Chromium never offers to install an app from an incognito one
-        context = await playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=str(browser_path),
-            args=CHROMIUM_ARGS,
-            viewport=PHONE,
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            timezone_id="Asia/Shanghai",
-            geolocation=SPOT,
-            permissions=["geolocation"],
-        )
+        context = await phone(playwright, browser_path, tmp_path / "profile")
         try:
             page = context.pages[0] if context.pages else await context.new_page()
             errors: list[str] = []
@@ -450,28 +468,14 @@ async def test_app_offline_report_and_verification(
             await sign_in_app(page)
             key = await report_offline(page, context, text)
             report_id = await back_online(page, context, key)
-            assert await sent_again(page, key) == [report_id] * 3
+            assert await sent_again(page, key) == [f"sent {report_id}"] * 3
             case_id = await one_case(office, report_id, token)
             await listed_as_mine(office, report_id, case_id)
             await my_reports(page, report_id, case_id)
 
-            await office.report_back(case_id)
-            await open_task(page, case_id)
-            await verify(page, passed=False, name="task-failed")
-            await office.wait_state(case_id, "in_progress")
-            await office.report_back(case_id)
-            await page.get_by_role("button", name="‹ 返回任务列表").click()
-            await open_task(page, case_id)
-            await shot(page, "task")
-            await verify(page, passed=True, name="task-passed")
-            await office.wait_state(case_id, "verified")
+            await verifications(page, office, case_id)
             await office.more_reports()
-            await page.get_by_role("link", name="我的上报").click()
-            await page.get_by_role("button", name="刷新").click()
-            await pw.expect(page.locator(".card.report .case-id")).to_have_count(3, timeout=WAIT_MS)
-            mine = page.locator(f'.card.report[data-report="{report_id}"] .tag')
-            await pw.expect(mine).to_have_text("核查通过", timeout=WAIT_MS)
-            await shot(page, "mine-verified")
+            await all_my_reports(page, report_id)
             assert not errors, errors
             await refused_then_retried(playwright, browser_path, stack.api_url, tmp_path / "p2")
         finally:

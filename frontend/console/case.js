@@ -96,7 +96,7 @@ export function CaseView({ id, version, user, names, onDone, open, onLoaded }) {
       ${c.auto_dispatched && html`<span class="tag">自动派遣</span>`}</h2>
     <p class="text">${c.text}</p>
     <p class="muted">${place}</p>
-    ${canAct ? html`<${ActionBar} c=${c} actions=${DISPATCHER_ACTIONS} ctx=${{ names, similar: similar.items }} onDone=${onDone} title="调度操作" />`
+    ${canAct ? html`<${ActionBar} key=${c.case_id} c=${c} actions=${DISPATCHER_ACTIONS} ctx=${{ names, similar: similar.items }} onDone=${onDone} title="调度操作" />`
       : html`<p class="muted readonly">只读：${user.role_label || "管理者"}可查看，不能操作案件</p>`}
     <div class="casegrid">
       <div>

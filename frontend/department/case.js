@@ -29,7 +29,7 @@ export function CaseView({ id, version, names, onDone, open, onLoaded }) {
       <span class=${`tag p-${c.priority}`}>${PRIORITY[c.priority] || c.priority || ""}</span></h2>
     <p class="text">${c.text}</p>
     <p class="muted">${place}</p>
-    <${ActionBar} c=${c} actions=${DEPARTMENT_ACTIONS} ctx=${{ names }} onDone=${onDone} title="办理" />
+    <${ActionBar} key=${c.case_id} c=${c} actions=${DEPARTMENT_ACTIONS} ctx=${{ names }} onDone=${onDone} title="办理" />
     <div class="casegrid">
       <dl class="facts">
         <dt>类别</dt><dd>${c.category_name || "—"}（${c.category || "—"}） · ${c.dimension || ""}</dd>

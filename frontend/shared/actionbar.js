@@ -6,7 +6,7 @@
 // One keystroke runs an action without a form; an action with a form opens it with the
 // confirm button (or the first text box) focused, so Enter completes it. Esc closes it.
 import { h } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { send } from "./commands.js";
 
@@ -16,7 +16,7 @@ const TYPING = new Set(["INPUT", "TEXTAREA", "SELECT"]);
 function ActionForm({ a, c, ctx, busy, onSubmit, onCancel }) {
   const [error, setError] = useState("");
   const ref = useRef(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const form = ref.current;
     const text = form.querySelector("input[type=text], input:not([type]), textarea");
     (text || form.querySelector("button.go")).focus();
@@ -48,7 +48,12 @@ export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作" }) {
   const [open, setOpen] = useState(null);
   const [busy, setBusy] = useState(false);
   const offered = actions.filter((a) => a.when(c, ctx));
-  useEffect(() => setOpen(null), [c.case_id, c.state]);
+  // A form belongs to the state it was opened in (render with key=case_id for a new case).
+  const openedIn = useRef(c.state);
+  if (openedIn.current !== c.state) {
+    openedIn.current = c.state;
+    if (open) setOpen(null);
+  }
 
   async function run(a, values = {}) {
     setBusy(true);
@@ -60,13 +65,14 @@ export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作" }) {
   }
   function trigger(a) {
     if (busy) return;
+    openedIn.current = c.state;
     if (a.fields || a.reason) setOpen(a.id);
     else run(a);
   }
 
   const latest = useRef();
   latest.current = { offered, trigger, open };
-  useEffect(() => {
+  useLayoutEffect(() => {  // layout: listening from the moment the buttons are drawn
     function onKey(e) {
       if (e.ctrlKey || e.metaKey || e.altKey || TYPING.has(e.target.tagName)) return;
       if (e.key === "Escape") { setOpen(null); return; }

@@ -81,11 +81,11 @@ export function GridMap({ location, grid, label, height = 240 }) {
           radius: 8, color: "#fff", weight: 2, fillColor: "#b91c1c", fillOpacity: 1,
         }).addTo(map);
         if (label) s.marker.bindTooltip(escapeText(label));
-        map.setView([location.lat, location.lon], 14);
+        map.setView([location.lat, location.lon], 14, { animate: false });
       } else if (target) {
-        map.fitBounds(target.getBounds(), { maxZoom: 15 });
+        map.fitBounds(target.getBounds(), { maxZoom: 15, animate: false });
       } else if (layer) {
-        map.fitBounds(layer.getBounds());
+        map.fitBounds(layer.getBounds(), { animate: false });
       }
     };
     s.draw();

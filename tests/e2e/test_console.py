@@ -183,6 +183,7 @@ async def dispatch_by_keys(page: Any, case: dict[str, Any]) -> None:
     view = page.locator("section.case")
     await page.keyboard.press("d")
     route = view.locator("form.actform select[name=route]")
+    await pw.expect(view.locator("form.actform button.go")).to_be_focused()
     assert (await route.input_value()).startswith(f"{case['department']}|")
     await page.keyboard.press("Enter")
     await expect(page.locator(".toasts")).to_contain_text("「派遣」已执行", timeout=WAIT_MS)

@@ -17,15 +17,23 @@ from cityops import taxonomy
 from cityops.contracts.devices import Device
 from cityops.kafka import encode
 from services.sensors import alarms, hotspots
+from cityops.contracts import Role
 from tests.e2e.conftest import Stack
-from tests.e2e.test_console import CHROMIUM_ARGS, WAIT_MS, browser_path, pw
+from tests.e2e.test_console import (
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    browser_path,
+    headers,
+    new_page,
+    pw,
+    shot,
+    sign_in_page,
+)
 from tests.e2e.test_sensors import devices, grid_points, produce, reading, register_all
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser_path"]  # the browser fixture, shared with the console's other test
-
-SCREENSHOT = Path("/tmp/cityops-console-sensors.png")
 
 
 def depth(minute: int, drains: bool) -> float:
@@ -80,19 +88,20 @@ async def sensor_case(client: httpx.AsyncClient, state: str | None) -> dict[str,
 
 async def check_open_case(page: Any, case: dict[str, Any], device: str) -> None:
     expect = pw.expect
-    await page.locator("#filters select[name=source_type]").select_option(label="传感器")
+    view = page.locator("section.case")
+    await page.locator("form.filters select[name=source_type]").select_option(label="传感器")
     rows = page.locator("#rows tr.case")
     await expect(rows).to_have_count(1, timeout=WAIT_MS)
     await rows.first.click()
-    await expect(page.locator("#casehead h2")).to_contain_text(case["case_id"])
-    chart = page.locator(f'#casehead svg.readings[data-device="{device}"]')
+    await expect(view.locator("h2")).to_contain_text(case["case_id"])
+    chart = view.locator(f'svg.readings[data-device="{device}"]')
     await expect(chart).to_have_count(1)
     await expect(chart.locator("line.threshold")).to_have_attribute("stroke-dasharray", "5 3")
     await expect(chart.locator("line.clear")).to_have_count(1)
     await expect(chart.locator("circle.alarm")).to_have_count(1)
-    caption = page.locator("#casehead figure.chart figcaption")
+    caption = view.locator("figure.chart figcaption")
     await expect(caption).to_have_text(f"设备 {device} 读数（阈值 15 cm）")
-    await expect(page.locator("#casehead ol.sources")).to_contain_text(f"传感器 设备 {device}")
+    await expect(view.locator("ol.sources")).to_contain_text(f"传感器 设备 {device}")
     await expect(page.locator("#faults")).to_contain_text("设备故障")
 
 
@@ -101,18 +110,18 @@ async def check_hotspot(page: Any, hotspot: dict[str, Any]) -> None:
     board = page.locator("#hotspots")
     await expect(board).to_contain_text(hotspot["case_id"], timeout=WAIT_MS)
     await expect(board).to_contain_text(f"{hotspot['place']} 近30天第 3 次")
-    await page.locator("#filters select[name=source_type]").select_option(label="主动发现")
+    await page.locator("form.filters select[name=source_type]").select_option(label="主动发现")
     rows = page.locator("#rows tr.case")
     await expect(rows).to_have_count(1, timeout=WAIT_MS)
     await board.locator(f'a[data-open="{hotspot["case_id"]}"]').click()
-    await expect(page.locator("#casehead ol.sources")).to_contain_text("主动发现 系统")
+    await expect(page.locator("section.case ol.sources")).to_contain_text("主动发现 系统")
 
 
 async def check_recovered_case(page: Any, case: dict[str, Any], device: str) -> None:
     expect = pw.expect
     await page.goto(f"{page.url.split('#')[0]}#{case['case_id']}")
-    await page.reload()
-    verified = page.locator("#timeline li").filter(has_text="传感器核查")
+    await page.reload()  # the session outlives a reload; the case comes from the address
+    verified = page.locator("section.timeline li").filter(has_text="传感器核查")
     await expect(verified).to_have_count(1, timeout=WAIT_MS)
     await expect(verified.locator("svg.readings line.threshold")).to_have_count(1)
     await expect(verified.locator("svg.readings polyline.series")).to_have_count(1)
@@ -128,6 +137,7 @@ async def test_the_console_draws_a_sensor_cases_readings(
     await flood(stack, wet, dry)
     await raise_hotspot(stack, spot)
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.DISPATCHER))
         still_wet = await sensor_case(client, None)
         drained = await sensor_case(client, "closed")
         found: list[dict[str, Any]] = []
@@ -143,21 +153,16 @@ async def test_the_console_draws_a_sensor_cases_readings(
             executable_path=str(browser_path), args=CHROMIUM_ARGS
         )
         try:
-            page = await browser.new_page(
-                viewport={"width": 1440, "height": 1000},
-                locale="zh-CN",
-                timezone_id="Asia/Shanghai",
-            )
             errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"{stack.api_url}/")
+            page = await new_page(browser, errors)
+            # an admin: the 设备故障 board is theirs to see
+            await sign_in_page(page, f"{stack.api_url}/", Role.ADMIN)
             await check_open_case(page, still_wet, wet.device_id)
-            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            await shot(page, "console-sensor-case")
             await check_recovered_case(page, drained, dry.device_id)
+            await shot(page, "console-sensor-recovered")
             await check_hotspot(page, found[0])
-            await page.screenshot(
-                path=str(SCREENSHOT.with_name("cityops-console-recovered.png")), full_page=True
-            )
+            await shot(page, "console-hotspot")
             assert not errors, errors
         finally:
             await browser.close()

@@ -8,11 +8,10 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cityops import jurisdiction, logs, taxonomy
@@ -119,10 +118,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/legacy-console", response_class=HTMLResponse, include_in_schema=False)
-    async def console() -> str:
-        return resources.files("services.api").joinpath("static/console.html").read_text("utf-8")
 
     return app
 

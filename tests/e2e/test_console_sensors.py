@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from cityops import taxonomy
+from cityops.contracts import Role
 from cityops.contracts.devices import Device
 from cityops.kafka import encode
 from services.sensors import alarms, hotspots
-from cityops.contracts import Role
 from tests.e2e.conftest import Stack
 from tests.e2e.test_console import (
     CHROMIUM_ARGS,

@@ -55,7 +55,7 @@ function go(hash) { location.hash = hash; }
 function Screen({ hash, online }) {
   const task = hash.match(/^#\/tasks\/([A-Za-z0-9]+)$/);
   if (task) return html`<${TaskScreen} caseId=${task[1]} go=${go} />`;
-  if (hash === "#/outbox") return html`<${OutboxScreen} online=${online} />`;
+  if (hash === "#/outbox") return html`<${OutboxScreen} online=${online} go=${go} />`;
   if (hash === "#/mine") return html`<${MyReportsScreen} online=${online} />`;
   if (hash === "#/tasks") return html`<${TasksScreen} go=${go} online=${online} />`;
   return html`<${ReportScreen} go=${go} />`;

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { FAILED, SENT, STATE_LABELS, WAITING, flush, list, remove, resend, subscribe } from "./outbox.js";
 import { BlobThumb } from "./photos.js";
+import { editDraft } from "./report.js";
 import { Empty, html, when } from "./ui.js";
 
 export function useOutbox() {
@@ -19,7 +20,7 @@ function retryIn(record) {
   return seconds > 0 ? `，约 ${seconds} 秒后重试` : "";
 }
 
-function Draft({ record, online }) {
+function Draft({ record, online, go }) {
   const blobs = record.photos.filter((p) => p.blob).map((p) => p.blob);
   return html`
     <li class=${`card draft ${record.state}`} data-key=${record.key}>
@@ -37,13 +38,14 @@ function Draft({ record, online }) {
       ${record.state !== SENT && html`
         <div class="actions">
           ${record.state !== "sending" && html`<button type="button" onClick=${() => resend(record.key)}>立即重试</button>`}
+          ${record.state === FAILED && html`<button type="button" onClick=${() => { editDraft(record); go("#/report"); }}>修改</button>`}
           ${record.state === FAILED && html`<button type="button" class="danger"
             onClick=${() => confirm("删除这条未能提交的上报？") && remove(record.key)}>删除</button>`}
         </div>`}
     </li>`;
 }
 
-export function OutboxScreen({ online }) {
+export function OutboxScreen({ online, go }) {
   const records = useOutbox();
   const unsent = records.filter((r) => r.state !== SENT).length;
   const failed = records.filter((r) => r.state === FAILED).length;
@@ -60,7 +62,7 @@ export function OutboxScreen({ online }) {
         ${unsent > 0 && online && html`<button type="button" class="link" onClick=${() => flush()}>全部重试</button>`}
       </p>
       ${records.length
-        ? html`<ul class="list">${records.map((r) => html`<${Draft} key=${r.key} record=${r} online=${online} />`)}</ul>`
+        ? html`<ul class="list">${records.map((r) => html`<${Draft} key=${r.key} record=${r} online=${online} go=${go} />`)}</ul>`
         : html`<${Empty}>这里会列出在本机保存、等待发送的上报。<//>`}
     </section>`;
 }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, session } from "/shared/api.js";
 import { gridAt, LINGANG, PinMap, townCentre } from "./map.js";
-import { queue } from "./outbox.js";
+import { queue, remove } from "./outbox.js";
 import { PhotoPicker } from "./photos.js";
 import { html, Notice } from "./ui.js";
 
@@ -81,17 +81,47 @@ function check({ text, photos, position }) {
   return null;
 }
 
+// The form's values outlive the screen: a worker who looks at another tab and comes back
+// finds the text, photos and pin as they left them.
+const EMPTY = { text: "", address: "", category: "", photos: [], position: null, where: "", replaces: null };
+let kept = { ...EMPTY };
+
+function useKept(name) {
+  const [value, setValue] = useState(kept[name]);
+  const set = (next) => setValue((old) => {
+    const v = typeof next === "function" ? next(old) : next;
+    kept[name] = v;
+    return v;
+  });
+  return [value, set];
+}
+
+// Puts a draft the API refused back into the form, to correct it and send it as a new one
+// (the refused draft leaves the outbox when the corrected one is queued).
+export function editDraft(record) {
+  kept = {
+    text: record.text,
+    address: record.address || "",
+    category: record.category_hint || "",
+    photos: record.photos.map((p) => p.blob).filter(Boolean),
+    position: record.location,
+    where: "已按原上报的位置，可拖动图钉校正",
+    replaces: record.key,
+  };
+}
+
 export function ReportScreen({ go }) {
-  const [text, setText] = useState("");
-  const [address, setAddress] = useState("");
-  const [category, setCategory] = useState("");
-  const [photos, setPhotos] = useState([]);
-  const [position, setPosition] = useState(null);
-  const [where, setWhere] = useState("");
+  const [text, setText] = useKept("text");
+  const [address, setAddress] = useKept("address");
+  const [category, setCategory] = useKept("category");
+  const [photos, setPhotos] = useKept("photos");
+  const [position, setPosition] = useKept("position");
+  const [where, setWhere] = useKept("where");
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    if (kept.position) return;
     townCentre(session()?.user?.town).catch(() => null)
       .then((centre) => setPosition((p) => p || centre || LINGANG));
     locate(setPosition, setWhere);
@@ -106,6 +136,8 @@ export function ReportScreen({ go }) {
     try {
       const location = { lat: +position.lat.toFixed(6), lon: +position.lon.toFixed(6) };
       await queue({ text: text.trim(), location, address: address.trim(), category_hint: category, photos });
+      if (kept.replaces) await remove(kept.replaces);
+      kept = { ...EMPTY };
       go("#/outbox");
     } catch (e) {
       setError(`未能保存到本机：${e.message}`);
@@ -115,7 +147,7 @@ export function ReportScreen({ go }) {
 
   return html`
     <form class="screen report" onSubmit=${submit} novalidate>
-      <h1>新上报</h1>
+      <h1>${kept.replaces ? "修改后重新提交" : "新上报"}</h1>
       <label class="field">
         <span>问题描述</span>
         <textarea name="text" rows="3" maxlength=${MAX_TEXT} placeholder="例如：临港大道某号门前井盖破损，有行人绊倒风险"

@@ -50,7 +50,7 @@ function Timeline({ entries }) {
           <div class="row"><b>${EVENT_LABELS[e.kind] || e.kind}</b><time>${when(e.at)}</time></div>
           ${e.actor?.name && html`<p class="meta">${e.actor.name}</p>`}
           ${e.reason && html`<p class="meta">原因：${e.reason}</p>`}
-          ${e.evidence?.notes && html`<p class="text">${e.evidence.notes}</p>`}
+          ${e.evidence?.notes && e.evidence.notes !== e.reason && html`<p class="text">${e.evidence.notes}</p>`}
           <${Photos} refs=${e.evidence?.photos} />
         </li>`)}
     </ol>`;

@@ -322,6 +322,7 @@ async def refused_then_retried(
             },
             None,  # the API's own answer
             {"status": 422, "json": {"detail": "上报位置不在服务范围内"}},
+            None,
         ]
 
         async def intake(route: Any) -> None:
@@ -350,6 +351,13 @@ async def refused_then_retried(
         await pw.expect(refused.get_by_role("button", name="删除")).to_be_visible()
         await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
         await shot(page, "outbox-refused")
+        await refused.get_by_role("button", name="修改").click()  # corrected, sent as a new one
+        await pw.expect(page.get_by_role("heading", name="修改后重新提交")).to_be_visible()
+        await pw.expect(page.locator(".photos .photo img")).to_have_count(1)
+        await page.fill("textarea[name=text]", "绿化带内堆放建筑垃圾（第 2 条，已改正）")
+        await page.get_by_role("button", name="提交上报").click()
+        await pw.expect(page.locator(".card.draft.sent")).to_have_count(2, timeout=WAIT_MS)
+        await pw.expect(page.locator(".card.draft")).to_have_count(2)
     finally:
         await context.close()
 

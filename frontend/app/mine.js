@@ -29,6 +29,7 @@ function useMyReports() {
       setItems((current) => {
         if (!current) return current;
         if (!current.some((r) => r.case_id === summary.case_id)) {
+          if (current.every((r) => r.case_id)) return current; // someone else's case (a task)
           // maybe the case of a report that had none yet: read the list again, once
           clearTimeout(reload);
           reload = setTimeout(load, 800);

@@ -95,7 +95,9 @@ export function flush() {
       again = false;
       await (navigator.locks ? navigator.locks.request("cityops-outbox", sendDue) : sendDue());
     } while (again);
-  })().finally(() => { flushing = null; schedule(); });
+  })().catch((error) => {
+    console.error("outbox: sending stopped", error); // IndexedDB itself failed; the timer tries again
+  }).finally(() => { flushing = null; schedule(); });
   return flushing;
 }
 

@@ -12,21 +12,40 @@ const QUALITY = 0.85;
 // A JPEG no larger than MAX_SIDE on its longest side. Re-encoding also drops the EXIF
 // block (the phone's own GPS track and serial number stay on the phone).
 export async function resize(file, maxSide = MAX_SIDE) {
-  let bitmap;
+  let picture;
   try {
-    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    picture = await decode(file);
   } catch {
     throw new Error(`无法读取照片「${file.name || "照片"}」，请换一张（支持 JPEG、PNG、WebP）`);
   }
-  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+  const scale = Math.min(1, maxSide / Math.max(picture.width, picture.height));
   const canvas = document.createElement("canvas");
-  canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-  canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-  canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-  bitmap.close();
+  canvas.width = Math.max(1, Math.round(picture.width * scale));
+  canvas.height = Math.max(1, Math.round(picture.height * scale));
+  canvas.getContext("2d").drawImage(picture, 0, 0, canvas.width, canvas.height);
+  picture.close?.();
   const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", QUALITY));
   if (!blob) throw new Error("照片压缩失败，请重试");
   return blob;
+}
+
+// The photo upright as the camera held it: an ImageBitmap, or an <img> where the browser's
+// createImageBitmap cannot take options (older Safari), which applies EXIF rotation itself.
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const url = URL.createObjectURL(file);
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return img; // loaded: its width and height are the picture's
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }
 
 export async function uploadPhoto(blob) {

@@ -8,7 +8,7 @@ import { api } from "/shared/api.js";
 import { send } from "/shared/commands.js";
 import { PRIORITY, pct, when, stageOf } from "/shared/labels.js";
 import { useCase, Sources } from "/shared/cases.js";
-import { GridMap } from "/shared/map.js";
+import { GridMap, useGridNames } from "/shared/map.js";
 import { SensorChart } from "/shared/charts.js";
 import { Timeline } from "/shared/timeline.js";
 import { ActionBar } from "/shared/actionbar.js";
@@ -61,9 +61,9 @@ function Similar({ c, items, error, canAct, onDone }) {
       : !items.length ? html`<p class="muted">附近没有相似案件</p>`
       : html`<ul>${items.map((s) => html`<li data-similar=${s.case_id}>
           <a class="caselink" href=${"#" + s.case_id}>${s.case_id}</a> <span class=${`tag s-${s.state}`}>${s.state_label}</span>
-          ${s.category_name} · ${s.distance_m != null ? `${Math.round(s.distance_m)} 米` : "—"} · 相似度 ${pct(s.score)}
+          ${" "}${s.category_name} · 相距 ${s.distance_m != null ? `${Math.round(s.distance_m)} 米` : "—"} · 相关度 ${Number(s.score || 0).toFixed(2)}
           <br /><span class="muted">${s.text}</span>
-          ${canAct && html` <button type="button" class="merge" disabled=${Boolean(busy)} onClick=${() => merge(s)}>合并</button>`}
+          ${canAct && html` <button type="button" class="merge" disabled=${Boolean(busy)} title="两案合为一案：较新的并入较早的" onClick=${() => merge(s)}>合并</button>`}
         </li>`)}</ul>`}
   </section>`;
 }
@@ -85,11 +85,12 @@ function useSimilar(id, version) {
 export function CaseView({ id, version, user, names, onDone, open, onLoaded }) {
   const { c, error } = useCase(id, version, onLoaded);
   const similar = useSimilar(id, version);
+  const grids = useGridNames();
   if (!id) return html`<section class="case empty"><p class="muted">选择左侧案件查看详情；<kbd>J</kbd>/<kbd>K</kbd> 上下切换。</p></section>`;
   if (!c) return html`<section class="case"><p class=${error ? "err" : "muted"}>${error || "加载中…"}</p></section>`;
   const canAct = user.role === "dispatcher" || user.role === "admin";
   const charts = (c.sources || []).filter((s) => s.sensor);
-  const place = [c.address, c.town_name || "辖区外", c.grid].filter(Boolean).join(" · ");
+  const place = [c.address, c.town_name || "辖区外", grids[c.grid] || c.grid].filter(Boolean).join(" · ");
   return html`<section class="case" data-case=${c.case_id}>
     <h2>${c.case_id} <${StateTag} c=${c} /> <${SlaBadge} s=${c.sla_state} />
       <span class=${`tag p-${c.priority}`}>${PRIORITY[c.priority] || c.priority || ""}</span>

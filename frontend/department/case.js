@@ -3,7 +3,7 @@ import { h } from "preact";
 import htm from "htm";
 import { PRIORITY, when, stageOf } from "/shared/labels.js";
 import { useCase, Sources } from "/shared/cases.js";
-import { GridMap } from "/shared/map.js";
+import { GridMap, useGridNames } from "/shared/map.js";
 import { Timeline } from "/shared/timeline.js";
 import { ActionBar } from "/shared/actionbar.js";
 import { useNow } from "/shared/queue.js";
@@ -21,9 +21,10 @@ function Deadline({ c }) {
 
 export function CaseView({ id, version, names, onDone, open, onLoaded }) {
   const { c, error } = useCase(id, version, onLoaded);
+  const grids = useGridNames();
   if (!id) return html`<section class="case empty"><p class="muted">选择左侧案件查看详情并办理。</p></section>`;
   if (!c) return html`<section class="case"><p class=${error ? "err" : "muted"}>${error || "加载中…"}</p></section>`;
-  const place = [c.address, c.town_name, c.grid].filter(Boolean).join(" · ");
+  const place = [c.address, c.town_name, grids[c.grid] || c.grid].filter(Boolean).join(" · ");
   return html`<section class="case" data-case=${c.case_id}>
     <h2>${c.case_id} <${StateTag} c=${c} /> <${SlaBadge} s=${c.sla_state} />
       <span class=${`tag p-${c.priority}`}>${PRIORITY[c.priority] || c.priority || ""}</span></h2>

@@ -10,6 +10,7 @@ import { learn, useNames } from "/shared/taxonomy.js";
 import { Toasts, useToasts } from "/shared/toast.js";
 import { Countdown, SlaBadge, StateTag } from "/shared/badges.js";
 import { when } from "/shared/labels.js";
+import { useGridNames } from "/shared/map.js";
 import { CaseView } from "./case.js";
 
 const html = htm.bind(h);
@@ -32,6 +33,7 @@ function useHashCase() {
 
 function Queue({ queue, selected, open }) {
   const now = useNow();
+  const grids = useGridNames();
   if (queue.error) return html`<p class="err">加载失败：${queue.error}</p>`;
   if (!queue.loaded) return html`<p class="muted">加载中…</p>`;
   if (!queue.items.length) return html`<p class="muted" id="rows">暂无案件</p>`;
@@ -40,7 +42,7 @@ function Queue({ queue, selected, open }) {
       onClick=${() => open(c.case_id)}>
     <div class="line"><b class=${`p-${c.priority}`}>${c.case_id}</b> <${StateTag} c=${c} /> <${SlaBadge} s=${c.sla_state} />
       <span class="right"><${Countdown} c=${c} now=${now} /></span></div>
-    <div class="line">${c.category_name || "—"} · <span class="muted">${c.address || c.grid || ""}</span></div>
+    <div class="line">${c.category_name || "—"} · <span class="muted">${c.address || grids[c.grid] || c.grid || ""}</span></div>
     <div class="text" title=${when(c.created_at)}>${c.text}</div>
   </li>`)}</ul>`;
 }

@@ -2,7 +2,7 @@
 // with Leaflet, a case's grid highlighted and its location marked. A tile layer is added only
 // when /config.js names one (tileUrl): without internet the polygons stand on a blank ground.
 import { h } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import * as L from "leaflet";
 import { config } from "/config.js";
@@ -15,6 +15,19 @@ let grids = null;  // one fetch per page: the polygons do not change while it is
 export function loadGrids() {
   grids ??= api("/api/v1/geo/grids").catch((e) => { grids = null; throw e; });
   return grids;
+}
+
+// Grid code -> its name ("南汇新城镇第031网格"), once the polygons are in.
+export function useGridNames() {
+  const [names, setNames] = useState({});
+  useEffect(() => {
+    let live = true;
+    loadGrids().then((geo) => {
+      if (live) setNames(Object.fromEntries(geo.features.map((f) => [codeOf(f), f.properties?.name || codeOf(f)])));
+    }).catch(() => {});
+    return () => { live = false; };
+  }, []);
+  return names;
 }
 
 // The GeoJSON's features name their level ("town" or "grid") and code in their properties.
@@ -91,6 +104,8 @@ export function GridMap({ location, grid, label, height = 240 }) {
     s.draw();
   }, [location?.lat, location?.lon, grid, label]);
 
-  return html`<div class="gridmap" ref=${box} style=${`height:${height}px`} role="img"
-    aria-label=${location ? `案件位置：${label || ""}` : "网格地图"}></div>`;
+  return html`<div class="mapbox">
+    <div class="gridmap" ref=${box} style=${`height:${height}px`} role="img" aria-label=${location ? `案件位置：${label || ""}` : "网格地图"}></div>
+    ${location && !grid && html`<p class="muted outside">位置不在临港任何单元网格内（辖区外）</p>`}
+  </div>`;
 }

@@ -20,9 +20,12 @@ from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import Role
 from cityops.contracts.states import STATE_LABELS
+from cityops.kafka import encode
 from tests.e2e.conftest import Stack
+from tests.e2e.drill import classified
+from tests.e2e.test_sensors import produce
 from tests.integration.conftest import eventually
-from tests.people import PASSWORD, SEATS, sign_in
+from tests.people import PASSWORD, SEATS, TOWN, sign_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -137,6 +140,56 @@ async def cases_of(stack: Stack, report_ids: list[str]) -> list[dict[str, Any]]:
         return [(await client.get(f"/api/v1/cases/{found[r]}")).json() for r in report_ids]
 
 
+def place(town: str, n: int, north_m: float = 0.0) -> tuple[float, float, str]:
+    """The representative point of ``town``'s n-th unit grid (moved ``north_m`` metres
+    north), and that grid's code."""
+    grid = [g for g in jurisdiction.load().grids.values() if g.town == town][n]
+    point = grid.polygon.representative_point()
+    return point.y + north_m / 111_000, point.x, grid.code
+
+
+async def open_cases(
+    stack: Stack, specs: list[tuple[str, str, int, str]], north_m: float = 0.0
+) -> list[str]:
+    """Routed sources (category, town, grid index, text) straight onto cases.classified, as
+    the classifier sends them when it is sure of the department: each opens a case that is
+    dispatched at once. Returns their source ids."""
+    items, ids = [], []
+    for category, town, n, text in specs:
+        lat, lon, grid = place(town, n, north_m)
+        source_id = f"e2e-{uuid.uuid4().hex[:12]}"
+        item = classified(source_id, lat, lon, text, category)
+        routed = item.classification.model_copy(update={"town": town, "grid": grid})
+        items.append((source_id, encode(item.model_copy(update={"classification": routed}))))
+        ids.append(source_id)
+    await produce(stack, stack.settings.topics.cases_classified, items)
+    return ids
+
+
+async def case_with_text(stack: Stack, text: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.DISPATCHER))
+
+        async def there() -> bool:
+            r = await client.get("/api/v1/cases", params={"q": text, "state": "dispatched"})
+            found[:] = [c for c in r.json()["items"] if c["text"] == text]
+            return len(found) == 1
+
+        await eventually(there, timeout=120, interval=1)
+    return found[0]
+
+
+async def look_alikes(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two reports of one broken street light 150 m apart (beyond the 50 m that merges them
+    by themselves), the second made after the first became a case."""
+    first, second = "临港大道路灯整排不亮", "临港大道这边好几盏路灯都不亮了"
+    await open_cases(stack, [("C0109", TOWN, 40, first)])
+    older = await case_with_text(stack, first)
+    await open_cases(stack, [("C0109", TOWN, 40, second)], north_m=150)
+    return older, await case_with_text(stack, second)
+
+
 async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> None:
     expect = pw.expect
     rows = page.locator("#rows tr.case")
@@ -211,6 +264,26 @@ async def check_refusals(page: Any, case: dict[str, Any]) -> None:
     )
 
 
+async def merge_look_alike(page: Any, older: dict[str, Any], newer: dict[str, Any]) -> None:
+    """The newer case lists the older among its look-alikes; one click merges it there."""
+    expect = pw.expect
+    view = page.locator("section.case")
+    await page.locator(f'#rows tr[data-id="{newer["case_id"]}"]').click()
+    await expect(view.locator("h2")).to_contain_text(newer["case_id"])
+    candidate = view.locator(f'.similar li[data-similar="{older["case_id"]}"]')
+    await expect(candidate).to_contain_text("路灯", timeout=WAIT_MS)
+    await expect(candidate).to_contain_text("米")
+    await shot(page, "console-similar")
+    await candidate.locator("button.merge").click()
+    await expect(page.locator(".toasts")).to_contain_text(
+        f"「合并 {newer['case_id']} → {older['case_id']}」已执行", timeout=WAIT_MS
+    )
+    await expect(view.locator("h2")).to_contain_text("已合并", timeout=WAIT_MS)
+    await expect(page.locator(f'#rows tr[data-id="{newer["case_id"]}"]')).to_have_count(
+        0, timeout=WAIT_MS
+    )
+
+
 async def check_manager(browser: Any, url: str, case_id: str, errors: list[str]) -> None:
     page = await new_page(browser, errors)
     await sign_in_page(page, url, Role.MANAGER)
@@ -224,6 +297,8 @@ async def check_manager(browser: Any, url: str, case_id: str, errors: list[str])
 
 async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) -> None:
     cases = await cases_of(stack, await post_reports(stack, report_bodies()))
+    older, newer = await look_alikes(stack)
+    cases += [older, newer]
     pending = cases[4]
     assert pending["state"] == "pending", pending
     url = f"{stack.api_url}/console/"
@@ -245,6 +320,7 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await shot(page, "console-dispatched")
             await check_refusals(page, pending)
             await shot(page, "console-refused")
+            await merge_look_alike(page, older, newer)
             await check_manager(browser, url, pending["case_id"], errors)
             assert not errors, errors
         finally:

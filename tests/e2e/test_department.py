@@ -9,7 +9,6 @@ screen is saved under tests/e2e/artifacts/."""
 from __future__ import annotations
 
 import io
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +16,19 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw
 
-from cityops import jurisdiction
 from cityops.contracts import Role
-from cityops.kafka import encode
 from tests.e2e.conftest import Stack
-from tests.e2e.drill import classified
 from tests.e2e.test_console import (
     CHROMIUM_ARGS,
     WAIT_MS,
     browser_path,
     headers,
     new_page,
+    open_cases,
     pw,
     shot,
     sign_in_page,
 )
-from tests.e2e.test_sensors import produce
 from tests.integration.conftest import eventually
 from tests.people import TOWN
 
@@ -41,30 +37,6 @@ __all__ = ["browser_path"]  # the browser fixture, shared with the console's tes
 
 STREETLIGHT, MANHOLE = "C0109", "C0102"  # roads_infrastructure's, water's
 OTHER_TOWN = "nicheng"
-
-
-def place(town: str, n: int) -> tuple[float, float, str]:
-    """The representative point of ``town``'s n-th unit grid, and that grid's code."""
-    grids = [g for g in jurisdiction.load().grids.values() if g.town == town]
-    grid = grids[n]
-    point = grid.polygon.representative_point()
-    return point.y, point.x, grid.code
-
-
-async def open_cases(stack: Stack, specs: list[tuple[str, str, int, str]]) -> list[str]:
-    """Routed sources (category, town, grid index, text) straight onto cases.classified, as
-    the classifier would send them with a sure department: each opens a case and is
-    dispatched at once. Returns their source ids."""
-    items, ids = [], []
-    for category, town, n, text in specs:
-        lat, lon, grid = place(town, n)
-        source_id = f"dept-{uuid.uuid4().hex[:12]}"
-        item = classified(source_id, lat, lon, text, category)
-        cls = item.classification.model_copy(update={"town": town, "grid": grid})
-        items.append((source_id, encode(item.model_copy(update={"classification": cls}))))
-        ids.append(source_id)
-    await produce(stack, stack.settings.topics.cases_classified, items)
-    return ids
 
 
 async def dispatched(stack: Stack, texts: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,7 +1,7 @@
 // 登录: the worker's account and password (the same accounts as every cityops screen).
 import { useState } from "preact/hooks";
 import { signIn } from "/shared/api.js";
-import { errorText, html, Notice } from "./ui.js";
+import { errorText, html, Notice, transient } from "./ui.js";
 
 export function LoginScreen({ online }) {
   const [username, setUsername] = useState("");
@@ -17,7 +17,7 @@ export function LoginScreen({ online }) {
     try {
       await signIn(username.trim(), password);
     } catch (e) {
-      setError(e.status === 401 || e.status === 429 ? e.message : errorText(e));
+      setError(e.status === 401 || e.status === 429 ? e.message : `${errorText(e)}${transient(e) ? "，请稍后再试" : ""}`);
       setBusy(false);
     }
   }

@@ -17,7 +17,17 @@ export function useOutbox() {
 
 function retryIn(record) {
   const seconds = Math.round((record.next_at - Date.now()) / 1000);
-  return seconds > 0 ? `，约 ${seconds} 秒后重试` : "";
+  return seconds > 0 ? `，${seconds} 秒后自动重试` : "，正在重试";
+}
+
+// Re-renders every second while a draft waits, so its countdown moves.
+function useTick(active) {
+  const [, setNow] = useState(0);
+  useEffect(() => {
+    if (!active) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
 }
 
 function Draft({ record, online, go }) {
@@ -32,7 +42,7 @@ function Draft({ record, online, go }) {
       ${blobs.length > 0 && html`<div class="strip">${blobs.slice(0, 4).map((b) => html`<${BlobThumb} blob=${b} />`)}</div>`}
       <p class="meta">${record.photos.length} 张照片${record.address ? ` · ${record.address}` : ""}</p>
       ${record.state === SENT && html`<p class="meta ok">已提交，上报编号 <b class="report-id">${record.report_id}</b>，进度见「我的上报」</p>`}
-      ${record.state === WAITING && record.error && html`<p class="meta warn">${online ? record.error : "当前离线"}${retryIn(record)}</p>`}
+      ${record.state === WAITING && record.error && html`<p class="meta warn">${record.offline || !online ? "网络不可用" : record.error}${retryIn(record)}</p>`}
       ${record.state === WAITING && !record.error && !online && html`<p class="meta warn">当前离线，联网后自动发送</p>`}
       ${record.state === FAILED && html`<p class="meta error" role="alert">未能提交：${record.error}</p>`}
       ${record.state !== SENT && html`
@@ -47,6 +57,7 @@ function Draft({ record, online, go }) {
 
 export function OutboxScreen({ online, go }) {
   const records = useOutbox();
+  useTick(records.some((r) => r.state === WAITING && r.error));
   const unsent = records.filter((r) => r.state !== SENT).length;
   const failed = records.filter((r) => r.state === FAILED).length;
   const summary = [

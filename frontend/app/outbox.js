@@ -16,7 +16,7 @@
 import { api, ApiError, session, uniqueKey } from "/shared/api.js";
 import { uploadPhoto } from "./photos.js";
 import { store } from "./store.js";
-import { errorText } from "./ui.js";
+import { errorText, transient } from "./ui.js";
 
 export const WAITING = "waiting";
 export const SENDING = "sending";
@@ -146,8 +146,7 @@ async function send(record) {
 
 function settleFailure(record, error) {
   const offline = !(error instanceof ApiError);
-  const status = offline ? 0 : error.status;
-  const retry = offline || status === 401 || status === 408 || status === 429 || status >= 500;
+  const retry = transient(error) || error.status === 401 || offline;
   record.error = errorText(error);
   record.offline = offline;
   if (!retry) { record.state = FAILED; return; }

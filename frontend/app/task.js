@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, commandResult, uniqueKey } from "/shared/api.js";
 import { onCase } from "./feed.js";
 import { PhotoPicker, Thumb, uploadPhoto } from "./photos.js";
-import { Empty, errorText, EVENT_LABELS, html, Notice, StateTag, when } from "./ui.js";
+import { Empty, errorText, EVENT_LABELS, html, Notice, StateTag, transient, when } from "./ui.js";
 
 const VERIFY_STATE = "reported_back";
 
@@ -100,7 +100,7 @@ function VerifyForm({ caseId, onDone }) {
       if (result.status !== "pending") attempt.current = { commandId: uniqueKey("verify"), uploaded: new Map() };
       onDone({ ok: result.status === "applied" || result.status === "duplicate", text: outcomeText(passed, result) });
     } catch (e) {
-      setError(`${errorText(e)}${e instanceof TypeError ? "（可直接再点提交，不会重复核查）" : ""}`);
+      setError(`${errorText(e)}${transient(e) ? "，请稍后再点提交（不会重复核查）" : ""}`);
     } finally {
       setBusy(false);
     }

@@ -6,19 +6,26 @@ import { ApiError } from "/shared/api.js";
 
 export const html = htm.bind(h);
 
-// An error as a sentence a grid worker can act on.
+// Whether trying the same request again later may work (no network, busy, down).
+export function transient(error) {
+  if (!(error instanceof ApiError)) return error instanceof TypeError;
+  return error.status === 408 || error.status === 429 || error.status >= 500;
+}
+
+// An error as a sentence a grid worker can act on (a transient one says what happened; the
+// screen says what happens next).
 export function errorText(error) {
   if (error instanceof ApiError) {
     if (error.status === 401) return "登录已过期，请重新登录";
     if (error.status === 403) return `无权执行此操作：${error.message}`;
     if (error.status === 404) return `未找到：${error.message}`;
     if (error.status === 413) return "照片或内容太大，请减少照片后重试";
-    if (error.status === 429) return "操作太频繁，请稍后再试";
-    if (error.status === 503) return "服务暂时不可用，稍后自动重试";
-    if (error.status >= 500) return `服务器出错（${error.status}），稍后自动重试`;
+    if (error.status === 429) return "操作太频繁";
+    if (error.status === 503) return "服务暂时不可用";
+    if (error.status >= 500) return `服务器出错（${error.status}）`;
     return error.message || `请求未被接受（${error.status}）`;
   }
-  if (error instanceof TypeError) return "网络不可用，请检查信号后重试";
+  if (error instanceof TypeError) return "网络不可用";
   return error?.message || String(error);
 }
 

@@ -110,22 +110,36 @@ export function editDraft(record) {
   };
 }
 
-export function ReportScreen({ go }) {
-  const [text, setText] = useKept("text");
-  const [address, setAddress] = useKept("address");
-  const [category, setCategory] = useKept("category");
-  const [photos, setPhotos] = useKept("photos");
-  const [position, setPosition] = useKept("position");
+// Where: the phone's position (or the town's middle), on a map whose pin the worker drags.
+function LocationField({ position, setPosition }) {
   const [where, setWhere] = useKept("where");
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
-
   useEffect(() => {
     if (kept.position) return;
     townCentre(session()?.user?.town).catch(() => null)
       .then((centre) => setPosition((p) => p || centre || LINGANG));
     locate(setPosition, setWhere);
   }, []);
+  const moved = (p) => { setPosition(p); setWhere("已按图钉位置上报"); };
+  return html`
+    <div class="field">
+      <span>问题位置</span>
+      ${position && html`<${PinMap} position=${position} onMove=${moved} />`}
+      ${position && html`<${GridName} position=${position} />`}
+      <p class="hint">
+        ${where}
+        <button type="button" class="link" onClick=${() => locate(setPosition, setWhere)}>重新定位</button>
+      </p>
+    </div>`;
+}
+
+export function ReportScreen({ go }) {
+  const [text, setText] = useKept("text");
+  const [address, setAddress] = useKept("address");
+  const [category, setCategory] = useKept("category");
+  const [photos, setPhotos] = useKept("photos");
+  const [position, setPosition] = useKept("position");
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
 
   async function submit(event) {
     event.preventDefault();
@@ -157,15 +171,7 @@ export function ReportScreen({ go }) {
         <span>现场照片</span>
         <${PhotoPicker} photos=${photos} onChange=${setPhotos} onError=${setError} />
       </div>
-      <div class="field">
-        <span>问题位置</span>
-        ${position && html`<${PinMap} position=${position} onMove=${(p) => { setPosition(p); setWhere("已按图钉位置上报"); }} />`}
-        ${position && html`<${GridName} position=${position} />`}
-        <p class="hint">
-          ${where}
-          <button type="button" class="link" onClick=${() => locate(setPosition, setWhere)}>重新定位</button>
-        </p>
-      </div>
+      <${LocationField} position=${position} setPosition=${setPosition} />
       <label class="field">
         <span>地址或地标（可不填）</span>
         <input name="address" maxlength="200" placeholder="例如：环湖西二路 888 号附近" value=${address}

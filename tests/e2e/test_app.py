@@ -262,6 +262,7 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.get_by_role("button", name="提交上报").click()
     draft = page.locator(".card.draft").first
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
+    await shot(page, "outbox")
     # with no signal: the shell comes from the service worker, the draft from IndexedDB
     await page.reload()
     await pw.expect(draft.locator(".tag")).to_have_text("待发送", timeout=WAIT_MS)
@@ -274,7 +275,6 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
            })"""
     )
     assert sides == ["image/jpeg", 1600, 1200], sides
-    await shot(page, "outbox")
     return str(await draft.get_attribute("data-key"))
 
 

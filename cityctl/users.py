@@ -18,7 +18,7 @@ from kafka import KafkaProducer
 
 from cityops.contracts import Role
 from cityops.contracts.users import UserRecord
-from cityops.kafka import encode, read_to_end
+from cityops.kafka import encode, ensure_topics, read_to_end
 from cityops.settings import CommonSettings
 from services.api.auth.accounts import new_record
 from services.api.auth.passwords import WeakPassword
@@ -32,6 +32,7 @@ class UsersError(Exception):
 
 def read_all(settings: CommonSettings) -> dict[str, UserRecord]:
     """Every account's latest record (the topic is compacted, and read to its end)."""
+    ensure_topics(settings, [settings.topics.people_users])  # a fresh cluster has none yet
     latest: dict[str, UserRecord] = {}
     for record in read_to_end(settings, settings.topics.people_users, UserRecord, lambda _: None):
         held = latest.get(record.user_id)

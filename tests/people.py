@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 from fastapi.testclient import TestClient
@@ -10,6 +12,7 @@ from fastapi.testclient import TestClient
 from cityctl.users import Seat, seed
 from cityops.contracts import Role
 from cityops.settings import CommonSettings
+from services.api.settings import ApiSettings
 
 PASSWORD = "Cityops-e2e-1"
 ADMIN_TOKEN = "e2e-operator-token-0123456789"
@@ -54,3 +57,19 @@ def sign_in(
         if r.status_code not in (401, 503) or time.monotonic() > deadline:
             raise AssertionError(f"sign-in as {user_of(who)} failed: {r.status_code} {r.text}")
         time.sleep(0.2)
+
+
+@contextmanager
+def api_client(
+    settings: ApiSettings, who: Role | str | None = Role.DISPATCHER
+) -> Iterator[TestClient]:
+    """An API (``create_app``) on ``settings`` with the seats seeded, signed in as ``who``
+    (``None``: nobody)."""
+    from services.api.main import create_app  # the API's imports are heavy: only when used
+
+    if who is not None:
+        seed_people(settings)
+    with TestClient(create_app(settings)) as client:
+        if who is not None:
+            client.headers.update(sign_in(client, who))
+        yield client

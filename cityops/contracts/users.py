@@ -15,6 +15,8 @@ A role's binding says where its holder works:
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from cityops.contracts.common import AwareDatetime, Role, Wire
@@ -27,6 +29,7 @@ MAX_GRIDS = 200
 
 
 class UserRecord(Wire):
+    schema_version: Literal[1] = 1
     user_id: str = Field(pattern=USER_ID_PATTERN, description="登录名（小写字母、数字、. _ -）")
     name: str = Field(min_length=1, max_length=64, description="姓名")
     role: Role

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from cityops.contracts import Role, SourceType
 
 REPORTER_ROLES = (Role.GRID_WORKER, Role.CITIZEN, Role.DISPATCHER)
 PHOTO_ID = re.compile(r"^ph_[0-9a-f]{32}$")
 PHOTO_URL = re.compile(r"^https?://[^\s]{3,2000}$")
+
+
+def _photo_ref(photo: str) -> str:
+    if not (PHOTO_ID.match(photo) or PHOTO_URL.match(photo)):
+        raise ValueError("照片须为上传得到的 photo_id（ph_…）或 http(s) 地址")
+    return photo
+
+
+PhotoRefIn = Annotated[str, AfterValidator(_photo_ref)]
 
 
 class LocationIn(BaseModel):
@@ -45,7 +55,7 @@ class ReportCreate(BaseModel):
     location: LocationIn
     address: str | None = Field(default=None, max_length=200)
     category_hint: str | None = Field(default=None, max_length=32)
-    photos: list[str] = Field(
+    photos: list[PhotoRefIn] = Field(
         default_factory=list,
         max_length=9,
         description="照片：先上传（POST /api/v1/photos）得到的 photo_id，或外部 http(s) 地址",
@@ -62,14 +72,6 @@ class ReportCreate(BaseModel):
         if self.reporter is None:
             raise ValueError("the report has no reporter (the intake route sets it)")
         return self.reporter
-
-    @field_validator("photos")
-    @classmethod
-    def _photo_refs(cls, photos: list[str]) -> list[str]:
-        for photo in photos:
-            if not (PHOTO_ID.match(photo) or PHOTO_URL.match(photo)):
-                raise ValueError("照片须为上传得到的 photo_id（ph_…）或 http(s) 地址")
-        return photos
 
 
 class ReportAccepted(BaseModel):

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from tests.conftest import Infra
 from tests.indexer.builders import event, opened, outcome
 from tests.integration.conftest import index_items
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 CASE = "LGAAAAAAAAAAAA"
@@ -26,7 +26,7 @@ def api_settings(infra: Infra, prefix: str) -> ApiSettings:
 
 @pytest.fixture
 def client(api_settings: ApiSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as c:
+    with api_client(api_settings) as c:
         yield c
 
 

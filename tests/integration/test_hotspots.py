@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cityops.search import make_client
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from tests.conftest import Infra
 from tests.indexer.builders import (
@@ -23,6 +22,7 @@ from tests.indexer.builders import (
     source,
 )
 from tests.integration.conftest import index_items
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 SENSOR_CASE, HUMAN_CASE = "LGSENSORAAAAAA", "LGHUMANAAAAAAA"
@@ -37,7 +37,7 @@ def api_settings(infra: Infra, prefix: str) -> ApiSettings:
 
 @pytest.fixture
 def client(api_settings: ApiSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as c:
+    with api_client(api_settings) as c:
         yield c
 
 

@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 
 from cityops.kafka import ensure_topics
 from cityops.search import intake_index, make_async_client
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.ingest.ledger import IntakeLedger
 from services.ingest.models import ReportCreate
 from services.ingest.normalise import report_id_for
 from tests.conftest import Infra
 from tests.integration.test_api import read_reports, report
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def ready(client: TestClient) -> TestClient:
 
 @pytest.fixture
 def client(api_settings: ApiSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(api_settings)) as c:
+    with api_client(api_settings) as c:
         yield ready(c)
 
 
@@ -50,7 +50,7 @@ def test_a_reused_key_with_another_body_is_a_conflict_on_any_instance(
 ) -> None:
     first = client.post("/api/v1/reports", json=report(idempotency_key="k-conflict-1"))
     assert first.status_code == 202
-    with TestClient(create_app(api_settings)) as other:  # a second API instance
+    with api_client(api_settings) as other:  # a second API instance
         ready(other)
         same = other.post("/api/v1/reports", json=report(idempotency_key="k-conflict-1"))
         changed = other.post(
@@ -73,7 +73,7 @@ def test_a_retry_after_a_crash_between_recording_and_producing_still_produces(
     client: TestClient, api_settings: ApiSettings
 ) -> None:
     body = report(idempotency_key="k-crashed-01")
-    report_id = report_id_for("gw-007", "k-crashed-01")
+    report_id = report_id_for("citizen-007", "k-crashed-01")
 
     async def record_only() -> None:  # what the crashed instance did before dying
         es = make_async_client(api_settings)

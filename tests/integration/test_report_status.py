@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fastapi.testclient import TestClient
 
 from cityops import taxonomy
 from cityops.contracts.events import MergeCase
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.dispatch.case_ids import open_command
 from services.dispatch.workflow import decide
@@ -19,6 +17,7 @@ from tests.dispatch.builders import cmd
 from tests.dispatch.test_workflow import classified
 from tests.indexer.builders import event, opened, source
 from tests.integration.conftest import index_items
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,7 @@ def test_report_of_a_merged_case_points_to_the_surviving_case(infra: Infra, pref
     merged = decide(a.case, cmd(a.case.case_id, MergeCase(target_case_id=b.case.case_id)), tax)
     attached = decide(b.case, merged.followups[0], tax)
     asyncio.run(index_items(settings, a.events + merged.events + b.events + attached.events))
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         answer = client.get("/api/v1/reports/rep-a").json()
     assert answer["case_id"] == b.case.case_id and answer["state"] == "dispatched"
 
@@ -49,7 +48,7 @@ def test_merged_cases_are_followed_when_the_source_did_not_move(infra: Infra, pr
         opened("LGCCCCCCCCCCCC", "rep-z"),
     ]
     asyncio.run(index_items(settings, items))
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         answer = client.get("/api/v1/reports/rep-x").json()
     assert (answer["case_id"], answer["state"]) == ("LGCCCCCCCCCCCC", "pending")
 
@@ -66,7 +65,7 @@ def test_a_split_report_points_to_its_new_case(infra: Infra, prefix: str) -> Non
     # delivered out of order: the new case's opening before the attach it undoes
     asyncio.run(index_items(settings, [items[3], items[0]]))
     asyncio.run(index_items(settings, items[1:3]))
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings) as client:
         moved = client.get("/api/v1/reports/rep-2").json()
         stayed = client.get("/api/v1/reports/rep-1").json()
         case = client.get(f"/api/v1/cases/{old}").json()

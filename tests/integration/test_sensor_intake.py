@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 
 from cityops.contracts import SensorReading
 from cityops.kafka import decode, ensure_topics, make_consumer
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.sensors import keys
 from services.sensors.keys import Pepper
 from tests.conftest import Infra
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +44,7 @@ def make_settings(infra: Infra, prefix: str, **extra: Any) -> ApiSettings:
 
 
 def running(settings: ApiSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as client:
+    with api_client(settings, who=None) as client:
         for _ in range(300):  # the producer connects and the registry is read in the background
             loaded = client.app.state.registry.loaded.is_set()  # type: ignore[attr-defined]
             if loaded and client.get("/readyz").status_code == 200:

@@ -14,7 +14,6 @@ from cityctl.cli import main as cli_main
 from cityops import jurisdiction, logs, taxonomy
 from cityops.search import CaseIndex, ensure_case_index, make_client
 from cityops.settings import CommonSettings
-from services.api.main import create_app
 from services.api.settings import ApiSettings
 from services.api.stats.publish import publish_recent, stats_index
 from services.api.stats.service import GroupNames, window_query
@@ -22,6 +21,7 @@ from services.dispatch.sla import SHANGHAI
 from services.indexer.document import fold_all
 from tests.conftest import Infra
 from tests.dispatch.test_metrics import START, workflow_events
+from tests.people import api_client
 
 pytestmark = pytest.mark.integration
 HOUR = timedelta(hours=1)
@@ -51,7 +51,7 @@ def deadline(es: Elasticsearch, settings: CommonSettings) -> datetime:
 @pytest.fixture
 def client(infra: Infra, prefix: str) -> Iterator[TestClient]:
     settings = ApiSettings(**infra.settings(prefix))  # type: ignore[arg-type]
-    with TestClient(create_app(settings)) as c:
+    with api_client(settings) as c:
         yield c
 
 

@@ -88,7 +88,7 @@ function Console({ user }) {
       </div>
       <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
     </main>
-    <${Toasts} items=${toasts} />
+    <${Toasts} items=${toasts} onDismiss=${toast.dismiss} />
   </div>`;
 }
 

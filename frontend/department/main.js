@@ -78,7 +78,7 @@ function Department({ user }) {
       </div>
       <div class="casebox"><${CaseView} id=${selected} version=${version} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
     </main>
-    <${Toasts} items=${toasts} />
+    <${Toasts} items=${toasts} onDismiss=${toast.dismiss} />
   </div>`;
 }
 

@@ -12,11 +12,14 @@ export function useToasts() {
     setItems((xs) => [...xs.slice(-3), { id, ...outcome }]);
     setTimeout(() => setItems((xs) => xs.filter((x) => x.id !== id)), outcome.ok === false ? 12000 : 6000);
   }
+  show.dismiss = (id) => setItems((xs) => xs.filter((x) => x.id !== id));
   return [items, show];
 }
 
-export function Toasts({ items }) {
+// A toast goes by itself after a while, or at once when clicked.
+export function Toasts({ items, onDismiss }) {
   return html`<div class="toasts" role="status" aria-live="polite">
-    ${items.map((t) => html`<div key=${t.id} class=${`toast ${t.ok === false ? "bad" : t.ok ? "good" : "wait"}`}>${t.text}</div>`)}
+    ${items.map((t) => html`<div key=${t.id} class=${`toast ${t.ok === false ? "bad" : t.ok ? "good" : "wait"}`}
+      title="点击关闭" onClick=${() => onDismiss?.(t.id)}>${t.text}</div>`)}
   </div>`;
 }

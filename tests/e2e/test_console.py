@@ -18,7 +18,7 @@ import pytest
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
-from cityops.contracts import Role
+from cityops.contracts import Role, Suggestion
 from cityops.contracts.states import STATE_LABELS
 from cityops.kafka import encode
 from tests.e2e.conftest import Stack
@@ -148,6 +148,18 @@ def place(town: str, n: int, north_m: float = 0.0) -> tuple[float, float, str]:
     return point.y + north_m / 111_000, point.x, grid.code
 
 
+def suggestions(category: str) -> tuple[Suggestion, ...]:
+    """A sure router's top three: the class, then two others of its department and another's."""
+    leaves = taxonomy.load().leaves
+    leaf = taxonomy.load().leaf(category)
+    kin = next(x for x in leaves if x.department == leaf.department and x.code != leaf.code)
+    other = next(x for x in leaves if x.department != leaf.department)
+    return tuple(
+        Suggestion(category=x.code, category_name=x.name, department=x.department, confidence=p)
+        for x, p in ((leaf, 0.91), (kin, 0.04), (other, 0.03))
+    )
+
+
 async def open_cases(
     stack: Stack, specs: list[tuple[str, str, int, str]], north_m: float = 0.0
 ) -> list[str]:
@@ -159,7 +171,8 @@ async def open_cases(
         lat, lon, grid = place(town, n, north_m)
         source_id = f"e2e-{uuid.uuid4().hex[:12]}"
         item = classified(source_id, lat, lon, text, category)
-        routed = item.classification.model_copy(update={"town": town, "grid": grid})
+        update = {"town": town, "grid": grid, "top": suggestions(category), "model_version": "e2e"}
+        routed = item.classification.model_copy(update=update)
         items.append((source_id, encode(item.model_copy(update={"classification": routed}))))
         ids.append(source_id)
     await produce(stack, stack.settings.topics.cases_classified, items)
@@ -284,6 +297,57 @@ async def merge_look_alike(page: Any, older: dict[str, Any], newer: dict[str, An
     )
 
 
+async def split_off(page: Any, older: dict[str, Any]) -> None:
+    """The merged case holds two reports; S splits the second off again as a case of its own."""
+    expect = pw.expect
+    view = page.locator("section.case")
+    await page.locator(f'#rows tr[data-id="{older["case_id"]}"]').click()
+    await expect(view.locator("h2")).to_contain_text(older["case_id"])
+    await expect(view.locator("section.sources ol.sources li")).to_have_count(2, timeout=WAIT_MS)
+    await page.keyboard.press("s")
+    form = view.locator("form.actform")
+    await expect(form.locator("select[name=source] option")).to_have_count(1)
+    await form.locator("button.go").click()
+    await expect(page.locator(".toasts")).to_contain_text("「拆分」已执行", timeout=WAIT_MS)
+    detached = view.locator("section.timeline li").filter(has_text="拆分来源")
+    await expect(detached).to_contain_text("新案件", timeout=WAIT_MS)
+
+
+async def page_back_the_timeline(page: Any, case_id: str) -> None:
+    """The case page shows the latest entries; 更早的记录 pages back through the API. The
+    case's answer is cut to its last entry here, as a case with a long history sends it."""
+
+    async def latest_only(route: Any) -> None:
+        response = await route.fetch()
+        case = await response.json()
+        case["timeline_before_seq"] = case["timeline"][-1]["seq"]
+        case["timeline"] = case["timeline"][-1:]
+        await route.fulfill(response=response, json=case)
+
+    await page.route(f"**/api/v1/cases/{case_id}", latest_only)
+    await page.goto(f"{page.url.split('#')[0]}#{case_id}")
+    await page.reload()
+    view = page.locator("section.case")
+    entries = view.locator("section.timeline li")
+    await pw.expect(entries).to_have_count(1, timeout=WAIT_MS)
+    await view.locator("section.timeline button.older").click()
+    await pw.expect(entries.first).to_contain_text("建案", timeout=WAIT_MS)
+    await pw.expect(view.locator("section.timeline button.older")).to_have_count(0)
+    assert await entries.count() > 2
+    await page.unroute(f"**/api/v1/cases/{case_id}")
+
+
+async def docs_shot(page: Any, case_id: str) -> None:
+    """The screen as the docs show it: a case with its map and look-alikes, no toasts."""
+    for toast in await page.locator(".toasts .toast").all():
+        await toast.click()
+    await page.goto(f"{page.url.split('#')[0]}#{case_id}")
+    await page.reload()
+    view = page.locator("section.case")
+    await pw.expect(view.locator(".similar li")).not_to_have_count(0, timeout=WAIT_MS)
+    await shot(page, "console")
+
+
 async def check_manager(browser: Any, url: str, case_id: str, errors: list[str]) -> None:
     page = await new_page(browser, errors)
     await sign_in_page(page, url, Role.MANAGER)
@@ -321,6 +385,9 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await check_refusals(page, pending)
             await shot(page, "console-refused")
             await merge_look_alike(page, older, newer)
+            await split_off(page, older)
+            await page_back_the_timeline(page, older["case_id"])
+            await docs_shot(page, older["case_id"])
             await check_manager(browser, url, pending["case_id"], errors)
             assert not errors, errors
         finally:

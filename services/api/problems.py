@@ -64,7 +64,9 @@ async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return problem(exc.status_code, str(exc.detail))
+    response = problem(exc.status_code, str(exc.detail))
+    response.headers.update(exc.headers or {})  # Retry-After, WWW-Authenticate
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -7,7 +7,6 @@ screen is saved under tests/e2e/artifacts/app/."""
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import uuid
 from pathlib import Path
@@ -15,12 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from cityops import jurisdiction
 from cityops.contracts import Role
 from tests.e2e.conftest import Stack
 from tests.e2e.test_console import CHROMIUM_ARGS, browser_path  # noqa: F401 - a fixture
+from tests.e2e.test_department import site_photo
 from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS, TOWN, sign_in
 
@@ -63,18 +63,6 @@ def test_manifest_has_what_an_install_needs() -> None:
             assert f"{image.width}x{image.height}" == icon["sizes"], icon
             sizes[icon["sizes"]] = icon.get("purpose", "any")
     assert {"192x192", "512x512"} <= set(sizes)
-
-
-def site_photo(width: int = 2400, height: int = 1800) -> bytes:
-    """A JPEG larger than the app keeps (it must shrink it to 1600 px before upload)."""
-    image = Image.new("RGB", (width, height), (120, 130, 140))
-    pen = ImageDraw.Draw(image)
-    for x in range(0, width, 150):
-        pen.rectangle([x, height // 2, x + 120, height], fill=(90 + x % 120, 90, 80))
-    pen.ellipse([width // 3, height // 4, width // 2, height // 2], fill=(40, 40, 40))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 def photo_file(name: str) -> dict[str, Any]:
@@ -379,22 +367,6 @@ async def one_case(office: Backoffice, report_id: str, token: str) -> str:
     return case_id
 
 
-async def listed_as_mine(office: Backoffice, report_id: str, case_id: str) -> None:
-    """The API lists the report, with its case, in the worker's 我的上报."""
-    mine: list[dict[str, Any]] = []
-
-    async def listed() -> bool:
-        r = await office.client.get("/api/v1/me/reports", headers=office.worker)
-        assert r.status_code == 200, r.text
-        mine[:] = r.json()["items"]
-        return any(i["report_id"] == report_id and i["case_id"] == case_id for i in mine)
-
-    try:
-        await eventually(listed, timeout=30, interval=1)
-    except AssertionError as exc:
-        raise AssertionError(f"/me/reports lacks {report_id} ({case_id}): {mine}") from exc
-
-
 async def my_reports(page: Any, report_id: str, case_id: str) -> None:
     await page.get_by_role("link", name="我的上报").click()
     card = page.locator(f'.card.report[data-report="{report_id}"]')
@@ -478,7 +450,6 @@ async def test_app_offline_report_and_verification(
             report_id = await back_online(page, context, key)
             assert await sent_again(page, key) == [f"sent {report_id}"] * 3
             case_id = await one_case(office, report_id, token)
-            await listed_as_mine(office, report_id, case_id)
             await my_reports(page, report_id, case_id)
 
             await verifications(page, office, case_id)

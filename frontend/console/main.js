@@ -28,9 +28,15 @@ function useHashCase() {
   return [id, open];
 }
 
+// The filters outlive a reload of the tab (not the tab itself).
+const FILTERS_KEY = "cityops.console.filters";
+function savedFilters() {
+  try { return { ...NO_FILTERS, ...JSON.parse(sessionStorage.getItem(FILTERS_KEY) || "{}") }; } catch { return NO_FILTERS; }
+}
+
 function Console({ user }) {
   const names = useNames();
-  const [filters, setFilters] = useState(NO_FILTERS);
+  const [filters, setFilters] = useState(savedFilters);
   const [page, setPage] = useState(1);
   const [selected, open] = useHashCase();
   const [version, setVersion] = useState(0);
@@ -41,7 +47,11 @@ function Console({ user }) {
   });
   useEffect(() => queue.items.forEach(learn), [queue.items]);
   const pages = Math.max(1, Math.ceil(queue.total / PAGE_SIZE));
-  const filter = (next) => { setFilters(next); setPage(1); };
+  const filter = (next) => {
+    setFilters(next);
+    setPage(1);
+    sessionStorage.setItem(FILTERS_KEY, JSON.stringify(next));
+  };
 
   // J / K (or ↓ / ↑) move through the queue.
   useEffect(() => {

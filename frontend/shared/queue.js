@@ -34,9 +34,9 @@ export function useLiveQueue(query, { onCase } = {}) {
       if (ticket === latest.current) setPage((p) => ({ ...p, loaded: true, error: e.message }));
     }
   }
+  // At most one refetch per REFETCH_MS however busy the feed (a debounce would starve).
   function soon() {
-    clearTimeout(timer.current);
-    timer.current = setTimeout(load, REFETCH_MS);
+    timer.current ??= setTimeout(() => { timer.current = null; load(); }, REFETCH_MS);
   }
 
   useEffect(() => { load(); }, [query]);

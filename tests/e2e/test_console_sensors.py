@@ -126,6 +126,7 @@ async def check_recovered_case(page: Any, case: dict[str, Any], device: str) -> 
     await expect(verified.locator("svg.readings line.threshold")).to_have_count(1)
     await expect(verified.locator("svg.readings polyline.series")).to_have_count(1)
     await expect(verified).to_contain_text(f"设备 {device}")
+    await verified.scroll_into_view_if_needed()
 
 
 async def test_the_console_draws_a_sensor_cases_readings(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +71,14 @@ def _simulate(args: argparse.Namespace) -> int:
     from cityops import jurisdiction, taxonomy
 
     logs.setup("simulate")
-    made = run(args.api, taxonomy.load(), jurisdiction.load(), args.rate, args.count, args.seed)
+    if not args.admin_token:
+        print(
+            "cityops simulate: needs the operator token (--admin-token or CITYOPS_ADMIN_TOKEN)",
+            file=sys.stderr,
+        )
+        return 2
+    places = (taxonomy.load(), jurisdiction.load())
+    made = run(args.api, args.admin_token, *places, args.rate, args.count, args.seed)
     print(f"posted {made} reports")
     return 0
 
@@ -318,9 +326,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser(
         "simulate",
         help="post demo reports to a running API",
-        description="Post generated grid-worker and citizen reports.",
+        description="Post generated grid-worker and citizen reports as simulated people: one "
+        "grid worker per town (sim-gw.<town>) and a 12345 hotline operator (sim-hotline) who "
+        "enters citizens' calls. Their accounts are made through the admin API with the "
+        "operator token on first use.",
     )
     sim.add_argument("--api", default="http://127.0.0.1:8000")
+    sim.add_argument(
+        "--admin-token",
+        default=os.environ.get("CITYOPS_ADMIN_TOKEN"),
+        help="the API's CITYOPS_ADMIN_TOKEN (default: that variable)",
+    )
     sim.add_argument("--rate", type=float, default=2.0, help="reports per second (0: no pause)")
     sim.add_argument("--count", type=int, default=None, help="stop after N (default: never)")
     sim.add_argument("--seed", type=int, default=7)

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cityctl import sensors_sim
+from cityctl import sensors_sim, users
 from cityctl.ports import DOCUMENTED, Port, choose_ports, describe, port_is_free
 from cityctl.processes import SERVICES, ServiceProcess, is_ready, service_env
 from cityctl.simulate import run as simulate
@@ -54,19 +54,33 @@ def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
         "CITYOPS_SENSORS_WEB_PORT": str(ports["sensors"].port),
         "CITYOPS_SENSORS_DATA_DIR": str(workdir / "sensors"),
         "CITYOPS_DISPATCH_DATA_DIR": str(workdir / "dispatch"),
-        "CITYOPS_SENSOR_KEY_PEPPER": demo_pepper(workdir),
+        "CITYOPS_SENSOR_KEY_PEPPER": demo_secret(workdir, "sensor-key-pepper"),
+        "CITYOPS_AUTH_SECRET": demo_secret(workdir, "auth-secret"),
+        "CITYOPS_ADMIN_TOKEN": demo_secret(workdir, "admin-token"),
     }
 
 
-def demo_pepper(workdir: Path) -> str:
-    """The demo's device-key secret: made once per working directory and kept there, so
-    the keys issued survive a restart of the demo (production sets its own)."""
-    path = workdir / "sensor-key-pepper"
+def demo_secret(workdir: Path, name: str) -> str:
+    """One of the demo's secrets (the device-key pepper, the token signing key, the operator
+    token, the seeded people's password): made once per working directory and kept there,
+    so keys, tokens and logins survive a restart of the demo (production sets its own)."""
+    path = workdir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
+        path.write_text(secrets.token_hex(32) if name != "password" else users.made_password())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def seed_people(settings: CommonSettings, workdir: Path, url: str) -> None:
+    """One account per role (cityctl/users.py, DEMO_SEATS) and their logins, printed."""
+    password = demo_secret(workdir, "password")
+    users.seed(settings, users.DEMO_SEATS, password)
+    screens = {"grid_worker": "app/", "department": "department/"}
+    print("\nsign in as (password for all: " + password + "):")
+    for seat in users.DEMO_SEATS:
+        where = url + screens.get(seat.role.value, "console/")
+        print(f"  {seat.role.value:<12} {seat.user_id:<11} {seat.name:<14} {where}")
 
 
 def run_demo(options: DemoOptions) -> int:
@@ -98,9 +112,13 @@ def run_demo(options: DemoOptions) -> int:
         url = f"http://127.0.0.1:{ports['api'].port}/"
         if not _wait_ready(url, supervisor, server, stop):
             return 0 if stop.is_set() else 1
-        _start_traffic(url, options, stop)
+        seed_people(settings, workdir, url)
+        _start_traffic(url, env["CITYOPS_ADMIN_TOKEN"], options, stop)
         devices = _start_sensors(settings, options, stop)
-        print(f"\ncityops is running. Open {url}  (overview: {url}overview, API docs: {url}docs)")
+        print(
+            f"\ncityops is running. Dispatcher console: {url}console/  grid worker app: {url}app/"
+            f"  department: {url}department/  overview: {url}overview  API docs: {url}docs"
+        )
         print(f"logs: {logs}   press Ctrl-C to stop\n")
         while not stop.wait(0.5):
             supervisor.poll()
@@ -137,16 +155,16 @@ def _wait_ready(
     return False
 
 
-def _start_traffic(url: str, options: DemoOptions, stop: threading.Event) -> None:
+def _start_traffic(url: str, admin: str, options: DemoOptions, stop: threading.Event) -> None:
     if options.rate > 0:
         places = (taxonomy.load(), jurisdiction.load())
-        args = (url, *places, options.rate, None, 7, stop)
+        args = (url, admin, *places, options.rate, None, 7, stop)
         threading.Thread(target=simulate, daemon=True, args=args).start()
         print(f"demo reports: {options.rate:g} a second (--rate 0: none)")
     else:
         print("demo reports: none (--rate 0)")
     if options.workers:
-        threading.Thread(target=work_cases, daemon=True, args=(url, stop)).start()
+        threading.Thread(target=work_cases, daemon=True, args=(url, admin, stop)).start()
         print("simulated dispatchers and departments move cases along (--no-workers: off)")
     else:
         print("simulated dispatchers and departments: off (--no-workers)")

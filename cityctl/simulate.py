@@ -14,10 +14,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from shapely.geometry import Point
 
+from cityctl.session import DISPATCHER, HOTLINE, Session, SignInFailed, SimPeople
 from cityops.jurisdiction import Jurisdictions
 from cityops.taxonomy import Taxonomy
 
@@ -78,7 +80,11 @@ def _point_in(polygon, rng: random.Random) -> tuple[float, float]:  # type: igno
 
 
 def reports(
-    taxonomy: Taxonomy, places: Jurisdictions, seed: int = 7, repeat_share: float = 0.1
+    taxonomy: Taxonomy,
+    places: Jurisdictions,
+    seed: int = 7,
+    repeat_share: float = 0.1,
+    worker_share: float = 0.6,
 ) -> Iterator[dict[str, object]]:
     """An endless stream of report bodies for ``POST /api/v1/reports``."""
     rng = random.Random(seed)
@@ -95,25 +101,35 @@ def reports(
         address = f"{town.name}{road}{rng.randint(1, 2000)}号附近"
         keyword = rng.choice(leaf.keywords) if leaf.keywords else leaf.name
         text = f"{rng.choice(OPENERS)}{road}这边{keyword}{rng.choice(CLOSERS)}"
-        worker = rng.random() < 0.6
+        worker = rng.random() < worker_share
         body: dict[str, object] = {
             "idempotency_key": uuid.UUID(int=rng.getrandbits(128)).hex,
             "text": text,
             "location": {"lat": lat, "lon": lon},
             "address": address,
-            "reporter": {
-                "id": f"gw-{rng.randint(1, 40):03d}"
-                if worker
-                else f"citizen-{rng.randint(1, 5000)}",
-                "role": "grid_worker" if worker else "citizen",
-            },
+            # a grid worker reports as the town's simulated worker (their token says so);
+            # a citizen's call is entered by the 12345 hotline's simulated operator
+            "reporter": {"id": f"sim-gw.{town.code}", "role": "grid_worker"}
+            if worker
+            else {"id": f"citizen-{rng.randint(1, 5000)}", "role": "citizen"},
         }
         sent.append(body)
         yield body
 
 
+def reporter_session(people: SimPeople, places: Jurisdictions, body: dict[str, Any]) -> Session:
+    """Who posts ``body``: its town's simulated grid worker, or the hotline operator."""
+    reporter = body["reporter"]
+    if reporter["role"] != "grid_worker":
+        return people.session(HOTLINE)
+    town = reporter["id"].removeprefix("sim-gw.")
+    grids = tuple(code for code, grid in places.grids.items() if grid.town == town)
+    return people.grid_worker(town, grids)
+
+
 def run(
     api_url: str,
+    admin_token: str,
     taxonomy: Taxonomy,
     places: Jurisdictions,
     rate: float,
@@ -121,22 +137,24 @@ def run(
     seed: int = 7,
     stop: threading.Event | None = None,
 ) -> int:
-    """Post reports at ``rate`` per second; stop after ``count``, or when ``stop`` is set.
-    Return the number of posts made."""
+    """Post reports at ``rate`` per second as simulated people; stop after ``count``, or
+    when ``stop`` is set. Return the number of posts made."""
     made = 0
     interval = 1.0 / rate if rate > 0 else 0.0
     with httpx.Client(base_url=api_url, timeout=10) as client:
+        people = SimPeople(client, admin_token)
         for body in reports(taxonomy, places, seed):
             if (count is not None and made >= count) or (stop is not None and stop.is_set()):
                 break
             try:
-                response = client.post("/api/v1/reports", json=body)
+                session = reporter_session(people, places, body)
+                response = session.request("POST", "/api/v1/reports", json=body)
                 if response.status_code != 202:
                     log.warning(
                         "report refused",
                         extra={"status": response.status_code, "body": response.text[:300]},
                     )
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, SignInFailed) as exc:
                 log.warning("api unreachable", extra={"error": str(exc)})
             made += 1
             if interval:
@@ -154,8 +172,10 @@ NEXT_STEP: dict[str, tuple[str, dict[str, object]]] = {
 }
 
 
-def next_command(case: dict[str, object], rng: random.Random) -> dict[str, object] | None:
-    """The command a simulated dispatcher or department would send next, or None."""
+def next_command(
+    case: dict[str, object], rng: random.Random
+) -> tuple[str, dict[str, object]] | None:
+    """Who would act next on ``case`` (a role) and the command they would send, or None."""
     step = NEXT_STEP.get(str(case["state"]))
     if step is None:
         return None
@@ -165,34 +185,43 @@ def next_command(case: dict[str, object], rng: random.Random) -> dict[str, objec
         body["department"] = case["department"]
     if body["kind"] == "verify" and rng.random() < 0.15:
         body["passed"] = False  # 返工
-    actor: dict[str, object] = {"id": f"sim-{role}", "role": role, "name": "演示"}
-    if role == "department":
-        actor["department"] = case["department"]
-    return {
+    return role, {
         # no ':' in a person's command id: the API keeps those for the system's own commands
         "command_id": f"sim.{case['case_id']}.{case['state']}.{case.get('rework_count', 0)}",
-        "actor": actor,
         "reason": "演示处置" if body["kind"] != "verify" or body["passed"] else "现场仍未修复",
         "body": body,
     }
 
 
-def work_cases(api_url: str, stop: threading.Event, interval: float = 3.0, seed: int = 5) -> None:
-    """Move a few cases a step along the lifecycle every ``interval`` seconds."""
+def work_cases(
+    api_url: str, admin_token: str, stop: threading.Event, interval: float = 3.0, seed: int = 5
+) -> None:
+    """Move a few cases a step along the lifecycle every ``interval`` seconds, each step
+    sent by a simulated person of the right role (a department's by that department)."""
     rng = random.Random(seed)
     with httpx.Client(base_url=api_url, timeout=10) as client:
+        people = SimPeople(client, admin_token)
         while not stop.wait(interval):
             try:
-                cases = client.get("/api/v1/cases", params={"size": 50, "sort": "oldest"}).json()
-            except (httpx.HTTPError, ValueError):
+                queue = people.session(DISPATCHER).request(
+                    "GET", "/api/v1/cases", params={"size": 50, "sort": "oldest"}
+                )
+                cases = queue.json()
+            except (httpx.HTTPError, ValueError, SignInFailed):
                 continue
             for case in rng.sample(cases.get("items", []), k=min(4, len(cases.get("items", [])))):
-                command = next_command(case, rng)
-                if command is not None:
-                    with contextlib.suppress(httpx.HTTPError):
-                        answer = client.post(
-                            f"/api/v1/cases/{case['case_id']}/commands", json=command
-                        )
-                        if answer.status_code >= 400 and answer.status_code != 409:
-                            refused = f"{answer.status_code} {answer.text[:200]}"
-                            log.warning("simulated worker's command refused: %s", refused)
+                step = next_command(case, rng)
+                if step is None:
+                    continue
+                role, command = step
+                with contextlib.suppress(httpx.HTTPError, SignInFailed):
+                    if role == "department" and case.get("department") and case.get("town"):
+                        actor = people.department(str(case["department"]), str(case["town"]))
+                    else:
+                        actor = people.session(DISPATCHER)
+                    answer = actor.request(
+                        "POST", f"/api/v1/cases/{case['case_id']}/commands", json=command
+                    )
+                    if answer.status_code >= 400 and answer.status_code != 409:
+                        refused = f"{answer.status_code} {answer.text[:200]}"
+                        log.warning("simulated worker's command refused: %s", refused)

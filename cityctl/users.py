@@ -91,7 +91,7 @@ def seed(
     """Adds the seats not yet in the store; returns user id → password for those added.
     One password for all (given, or made here); existing accounts are left alone."""
     held = read_all(settings)
-    password = password or _made_password()
+    password = password or made_password()
     fresh = [
         new_record(s.user_id, s.name, s.role, password, BY, s.department, s.town, s.grids)
         for s in seats
@@ -101,7 +101,7 @@ def seed(
     return {r.user_id: password for r in fresh}
 
 
-def _made_password() -> str:
+def made_password() -> str:
     return f"Lg-{secrets.token_urlsafe(9)}"
 
 

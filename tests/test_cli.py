@@ -13,6 +13,7 @@ import pytest
 from cityctl.cli import build_parser
 
 COMMANDS = {
+    "users",
     "serve",
     "init",
     "demo",

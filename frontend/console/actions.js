@@ -3,19 +3,11 @@
 import { h } from "preact";
 import htm from "htm";
 import { TERMINAL, pct } from "/shared/labels.js";
+import { extensionPending } from "/shared/cases.js";
 
 const html = htm.bind(h);
 const CASE_ID = /^LG[A-Z2-7]{12}$/;
 const is = (...states) => (c) => states.includes(c.state);
-
-export function extensionPending(c) {
-  let asked = 0, decided = 0;
-  for (const t of c.timeline || []) {
-    if (t.kind === "extension_requested") asked = t.seq;
-    if (t.kind === "extension_approved" || t.kind === "extension_denied") decided = t.seq;
-  }
-  return asked > decided;
-}
 
 // "department|category" choices: the router's department, its suggestions, every department.
 function routeChoices(c, ctx, keepCurrent) {

@@ -4,6 +4,7 @@ import { h, render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { useScreen } from "/shared/api.js";
+import { useOpenCase } from "/shared/cases.js";
 import { Gate, UserBadge } from "/shared/login.js";
 import { useLiveQueue } from "/shared/queue.js";
 import { learn, useNames } from "/shared/taxonomy.js";
@@ -13,20 +14,7 @@ import { CaseView } from "./case.js";
 import { Figures, Hotspots, Faults } from "./boards.js";
 
 const html = htm.bind(h);
-const CASE_ID = /^LG[A-Z2-7]{12}$/;
 useScreen("console");
-
-function useHashCase() {
-  const read = () => (CASE_ID.test(location.hash.slice(1)) ? location.hash.slice(1) : null);
-  const [id, setId] = useState(read);
-  useEffect(() => {
-    const on = () => setId(read());
-    addEventListener("hashchange", on);
-    return () => removeEventListener("hashchange", on);
-  }, []);
-  const open = (next) => { if (next !== read()) location.hash = next; setId(next); };
-  return [id, open];
-}
 
 // The filters outlive a reload of the tab (not the tab itself).
 const FILTERS_KEY = "cityops.console.filters";
@@ -38,7 +26,7 @@ function Console({ user }) {
   const names = useNames();
   const [filters, setFilters] = useState(savedFilters);
   const [page, setPage] = useState(1);
-  const [selected, open] = useHashCase();
+  const [selected, open] = useOpenCase();
   const [version, setVersion] = useState(0);
   const [toasts, toast] = useToasts();
   const query = queryOf(filters, page);

@@ -4,19 +4,11 @@ import { h } from "preact";
 import { useState } from "preact/hooks";
 import htm from "htm";
 import { upload } from "/shared/photos.js";
+import { extensionPending } from "/shared/cases.js";
 
 const html = htm.bind(h);
 const is = (...states) => (c) => states.includes(c.state);
 export const MAX_PHOTOS = 9;
-
-function extensionPending(c) {
-  let asked = 0, decided = 0;
-  for (const t of c.timeline || []) {
-    if (t.kind === "extension_requested") asked = t.seq;
-    if (t.kind === "extension_approved" || t.kind === "extension_denied") decided = t.seq;
-  }
-  return asked > decided;
-}
 
 // Picks photos, shrinks and uploads each at once; the form reads the ids from "photos".
 function PhotoPicker() {

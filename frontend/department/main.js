@@ -1,9 +1,10 @@
 // The department's view: its own cases (the API scopes the list to its department and
 // town), live over SSE; one case at a time to accept, report back on, return or extend.
 import { h, render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import htm from "htm";
 import { useScreen } from "/shared/api.js";
+import { useOpenCase } from "/shared/cases.js";
 import { Gate, UserBadge } from "/shared/login.js";
 import { useLiveQueue, useNow } from "/shared/queue.js";
 import { learn, useNames } from "/shared/taxonomy.js";
@@ -14,22 +15,10 @@ import { useGridNames } from "/shared/map.js";
 import { CaseView } from "./case.js";
 
 const html = htm.bind(h);
-const CASE_ID = /^LG[A-Z2-7]{12}$/;
 const VIEWS = [
   ["", "全部待办"], ["dispatched", "待受理"], ["in_progress", "处置中"], ["reported_back", "已反馈待核查"], ["closed", "已结案"],
 ];
 useScreen("department");
-
-function useHashCase() {
-  const read = () => (CASE_ID.test(location.hash.slice(1)) ? location.hash.slice(1) : null);
-  const [id, setId] = useState(read);
-  useEffect(() => {
-    const on = () => setId(read());
-    addEventListener("hashchange", on);
-    return () => removeEventListener("hashchange", on);
-  }, []);
-  return [id, (next) => { if (next !== read()) location.hash = next; setId(next); }];
-}
 
 function Queue({ queue, selected, open }) {
   const now = useNow();
@@ -50,7 +39,7 @@ function Queue({ queue, selected, open }) {
 function Department({ user }) {
   const names = useNames();
   const [state, setState] = useState("");
-  const [selected, open] = useHashCase();
+  const [selected, open] = useOpenCase();
   const [version, setVersion] = useState(0);
   const [toasts, toast] = useToasts();
   const query = new URLSearchParams({ sort: "queue", size: "100", ...(state ? { state } : {}) }).toString();

@@ -1,5 +1,6 @@
-// One case: fetched again whenever its version changes (a live event or an action's
-// outcome), and its sources (what was reported, by whom, with photos) as a list.
+// One case: which one is open (the address's #LG…), fetched again whenever its version
+// changes (a live event or an action's outcome), its sources (what was reported, by whom,
+// with photos), and whether an extension waits for a decision.
 import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
@@ -9,6 +10,29 @@ import { learn } from "./taxonomy.js";
 import { Photos } from "./photos.js";
 
 const html = htm.bind(h);
+const CASE_ID = /^LG[A-Z2-7]{12}$/;
+
+// The open case follows the address (#LG…), so a link, Back and a reload all work.
+export function useOpenCase() {
+  const read = () => (CASE_ID.test(location.hash.slice(1)) ? location.hash.slice(1) : null);
+  const [id, setId] = useState(read);
+  useEffect(() => {
+    const on = () => setId(read());
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  const open = (next) => { if (next !== read()) location.hash = next; setId(next); };
+  return [id, open];
+}
+
+export function extensionPending(c) {
+  let asked = 0, decided = 0;
+  for (const t of c.timeline || []) {
+    if (t.kind === "extension_requested") asked = t.seq;
+    if (t.kind === "extension_approved" || t.kind === "extension_denied") decided = t.seq;
+  }
+  return asked > decided;
+}
 
 export function useCase(id, version, onLoaded) {
   const [state, setState] = useState({ c: null, error: "" });

@@ -18,6 +18,7 @@ from tests.people import ADMIN_TOKEN, AUTH_SECRET, PASSWORD, SEATS, user_of
 
 pytestmark = pytest.mark.e2e
 
+
 @dataclass
 class Stack:
     api_url: str

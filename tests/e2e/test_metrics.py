@@ -14,6 +14,7 @@ from prometheus_client.samples import Sample
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
+from cityops.contracts import Role
 from tests.e2e.conftest import Stack
 from tests.integration.conftest import eventually
 
@@ -109,8 +110,12 @@ async def test_every_service_serves_metrics_and_they_count_a_report(stack: Stack
         await eventually(functools.partial(up, port), timeout=90)
         missing = [name for name in EXPECTED[service] if name not in names_of(port)]
         assert not missing, f"{service} lacks {missing}"
-    body = next(reports(taxonomy.load(), jurisdiction.load(), seed=5, repeat_share=0.0))
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+    body = next(
+        reports(taxonomy.load(), jurisdiction.load(), seed=5, repeat_share=0.0, worker_share=0.0)
+    )
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+    ) as client:
         answer = await client.post("/api/v1/reports", json=body)
         assert answer.status_code == 202, answer.text
         report_id = answer.json()["report_id"]

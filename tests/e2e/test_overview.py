@@ -13,11 +13,20 @@ import pytest
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
+from cityops.contracts import Role
 from tests.e2e.conftest import Stack
-from tests.e2e.test_console import CHROMIUM_ARGS, WAIT_MS, browser_path, post_and_wait, pw
+from tests.e2e.test_console import (
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    browser_path,
+    cases_of,
+    post_reports,
+    pw,
+)
 from tests.e2e.test_console_sensors import raise_hotspot
 from tests.e2e.test_sensors import devices, grid_points
 from tests.integration.conftest import eventually
+from tests.people import PASSWORD, SEATS
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser_path"]  # the browser fixture, shared with the console's tests
@@ -106,11 +115,16 @@ async def check_map(page: Any, grids: dict[str, Any], counts: dict[str, Any], ho
 async def test_overview_shows_the_apis_figures(
     browser_path: Path, stack: Stack, tmp_path: Path
 ) -> None:
-    stream = reports(taxonomy.load(), jurisdiction.load(), seed=31, repeat_share=0.0)
-    await post_and_wait(stack.api_url, [next(stream) for _ in range(12)])
+    stream = reports(
+        taxonomy.load(), jurisdiction.load(), seed=31, repeat_share=0.0, worker_share=0.0
+    )
+    bodies = [{k: v for k, v in next(stream).items() if k != "reporter"} for _ in range(12)]
+    await cases_of(stack, await post_reports(stack, bodies))
     (spot,) = devices("water_level", grid_points(1, stride=17), "overview")
     await raise_hotspot(stack, spot)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+    ) as client:
         hotspot = await wait_for_hotspot(client)
         await asyncio.sleep(2)  # the hotspot's dispatch reaches the index before the page reads
         async with pw.async_playwright() as playwright:
@@ -126,6 +140,10 @@ async def test_overview_shows_the_apis_figures(
                 errors: list[str] = []
                 page.on("pageerror", lambda exc: errors.append(str(exc)))
                 await page.goto(f"{stack.api_url}/overview")
+                login = page.locator("#login")  # a manager signs in on the page itself
+                await login.locator("input[name=username]").fill(SEATS[Role.MANAGER].user_id)
+                await login.locator("input[name=password]").fill(PASSWORD)
+                await login.locator("button[type=submit]").click()
                 await pw.expect(page.locator("body[data-rounds]")).to_have_count(1, timeout=WAIT_MS)
                 await pw.expect(page.locator("#status")).to_contain_text("更新于")
                 window = await page.evaluate("({...document.body.dataset})")

@@ -15,7 +15,7 @@ from elasticsearch import Elasticsearch
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
-from cityops.contracts import DeadLetter
+from cityops.contracts import DeadLetter, Role
 from cityops.kafka import decode, make_consumer, make_producer
 from cityops.search import CaseIndex, make_client
 from services.indexer.replay import replay
@@ -26,7 +26,9 @@ pytestmark = pytest.mark.e2e
 
 
 def distinct_and_repeated(n: int) -> tuple[list[dict[str, Any]], int]:
-    stream = reports(taxonomy.load(), jurisdiction.load(), seed=11, repeat_share=0.0)
+    stream = reports(
+        taxonomy.load(), jurisdiction.load(), seed=11, repeat_share=0.0, worker_share=0.0
+    )
     distinct = [next(stream) for _ in range(int(n * 0.85))]
     rng = random.Random(3)
     repeats = [rng.choice(distinct) for _ in range(n - len(distinct))]
@@ -54,7 +56,9 @@ async def all_cases(client: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 async def test_200_reports_make_one_case_each(stack: Stack) -> None:
     posts, distinct = distinct_and_repeated(200)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+    ) as client:
         ids = []
         for body in posts:
             response = await client.post("/api/v1/reports", json=body)
@@ -130,8 +134,10 @@ async def test_bad_records_reach_each_dead_letter_topic(stack: Stack) -> None:
             assert letter.reason and letter.consumer == consumer_name
 
     # and the pipeline still works afterwards
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
-        body = next(reports(taxonomy.load(), jurisdiction.load(), seed=99))
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+    ) as client:
+        body = next(reports(taxonomy.load(), jurisdiction.load(), seed=99, worker_share=0.0))
         report_id = (await client.post("/api/v1/reports", json=body)).json()["report_id"]
 
         async def indexed() -> bool:

@@ -26,6 +26,7 @@ import yaml
 from cityctl import grafana
 from cityctl.simulate import reports
 from cityops import jurisdiction, standins, taxonomy
+from cityops.contracts import Role
 from cityops.kafka import encode
 from tests.e2e.conftest import Stack
 from tests.e2e.test_sensors import devices, grid_points, produce, reading, register_all
@@ -117,8 +118,12 @@ def prometheus(stack: Stack, tmp_path: Path) -> Iterator[str]:
 async def traffic(stack: Stack) -> None:
     """Reports, a command on one of their cases, sensor readings (one out of range), and
     records that are not JSON (dead-lettered)."""
-    stream = reports(taxonomy.load(), jurisdiction.load(), seed=21, repeat_share=0.0)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+    stream = reports(
+        taxonomy.load(), jurisdiction.load(), seed=21, repeat_share=0.0, worker_share=0.0
+    )
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+    ) as client:
         for _ in range(6):
             response = await client.post("/api/v1/reports", json=next(stream))
             assert response.status_code == 202, response.text

@@ -31,9 +31,10 @@ def all_docs(es: Elasticsearch, index: str) -> dict[str, dict]:
     return {h["_id"]: h["_source"] for h in found["hits"]["hits"]}
 
 
-async def post_all(api: str, bodies: list[dict], kill_at: int, on_kill) -> list[str]:  # type: ignore[no-untyped-def]
+async def post_all(stack: Stack, bodies: list[dict], kill_at: int, on_kill) -> list[str]:  # type: ignore[no-untyped-def]
     ids: list[str] = []
-    async with httpx.AsyncClient(base_url=api, timeout=30) as client:
+    headers = stack.auth(Role.DISPATCHER)
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30, headers=headers) as client:
         for i, body in enumerate(bodies):
             if i == kill_at:
                 await on_kill()
@@ -44,7 +45,9 @@ async def post_all(api: str, bodies: list[dict], kill_at: int, on_kill) -> list[
 
 
 async def test_sigkill_dispatch_mid_stream(stack: Stack) -> None:
-    stream = reports(taxonomy.load(), jurisdiction.load(), seed=23, repeat_share=0.0)
+    stream = reports(
+        taxonomy.load(), jurisdiction.load(), seed=23, repeat_share=0.0, worker_share=0.0
+    )
     bodies = [next(stream) for _ in range(N)]
     dispatch = stack.processes["dispatch"]
 
@@ -57,7 +60,7 @@ async def test_sigkill_dispatch_mid_stream(stack: Stack) -> None:
         fresh.start()
         stack.processes["dispatch"] = fresh
 
-    ids = await post_all(stack.api_url, bodies, kill_at=N // 3, on_kill=kill_and_restart)
+    ids = await post_all(stack, bodies, kill_at=N // 3, on_kill=kill_and_restart)
     assert len(set(ids)) == N
     es = make_client(stack.settings)
     alias = CaseIndex(stack.settings.index_prefix).alias

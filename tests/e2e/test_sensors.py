@@ -26,6 +26,7 @@ from cityops.contracts import (
     DeviceNotice,
     EventKind,
     GeoPoint,
+    Role,
     SensorReading,
 )
 from cityops.contracts.devices import Device, DeviceRegistered
@@ -325,7 +326,9 @@ async def test_a_cover_alarm_and_a_grid_workers_report_make_one_case_in_either_o
     readings = stack.settings.topics.sensor_readings
     async with (
         Events(stack) as events,
-        httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client,
+        httpx.AsyncClient(
+            base_url=stack.api_url, timeout=30, headers=stack.auth(Role.DISPATCHER)
+        ) as client,
     ):
         # order A: the sensor's alarm opens the case, the grid worker's report joins it
         await produce(stack, readings, cover_readings(alarm_first, start))

@@ -1,16 +1,25 @@
 // 我的上报: the worker's reports as the API knows them (newest first), each with its case
 // number and the case's state, kept current by the live feed. Drafts not yet accepted
 // are listed first, from the outbox.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "/shared/api.js";
 import { onCase } from "./feed.js";
 import { SENT, STATE_LABELS } from "./outbox.js";
 import { useOutbox } from "./outbox-view.js";
 import { Empty, errorText, html, Notice, StateTag, when } from "./ui.js";
 
-function useMyReports() {
+// Reports this phone sent that the list does not show with a case yet: while there are
+// any, a case event the list does not know may be theirs, and the list is read again.
+function waiting(items, sent) {
+  const cased = new Set(items.filter((r) => r.case_id).map((r) => r.report_id));
+  return items.some((r) => !r.case_id) || sent.some((id) => !cased.has(id));
+}
+
+function useMyReports(sent) {
   const [items, setItems] = useState(null);
   const [error, setError] = useState(null);
+  const expected = useRef(sent);
+  expected.current = sent;
 
   async function load() {
     try {
@@ -29,8 +38,7 @@ function useMyReports() {
       setItems((current) => {
         if (!current) return current;
         if (!current.some((r) => r.case_id === summary.case_id)) {
-          if (current.every((r) => r.case_id)) return current; // someone else's case (a task)
-          // maybe the case of a report that had none yet: read the list again, once
+          if (!waiting(current, expected.current)) return current; // a task, not a report of mine
           clearTimeout(reload);
           reload = setTimeout(load, 800);
           return current;
@@ -42,12 +50,23 @@ function useMyReports() {
     });
     return () => { off(); clearTimeout(reload); };
   }, []);
+
+  // and read again now and then while a report still waits for its case (the feed may have
+  // told of it before this list could show it)
+  const delay = useRef(2000);
+  useEffect(() => {
+    if (!items || !waiting(items, expected.current)) { delay.current = 2000; return undefined; }
+    const timer = setTimeout(load, delay.current);
+    delay.current = Math.min(delay.current * 2, 60_000);
+    return () => clearTimeout(timer);
+  }, [items]);
   return { items, error, load };
 }
 
 export function MyReportsScreen({ online }) {
-  const { items, error, load } = useMyReports();
-  const drafts = useOutbox().filter((r) => r.state !== SENT);
+  const records = useOutbox();
+  const drafts = records.filter((r) => r.state !== SENT);
+  const { items, error, load } = useMyReports(records.filter((r) => r.state === SENT).map((r) => r.report_id));
   return html`
     <section class="screen mine">
       <h1>我的上报 <button type="button" class="link" onClick=${load}>刷新</button></h1>

@@ -133,10 +133,9 @@ async def traffic(stack: Stack) -> None:
 
         await eventually(some_case, timeout=60, interval=1)
         [case] = (await client.get("/api/v1/cases", params={"size": 1})).json()["items"]
-        command = {
-            "command_id": "prom-accept-1",
-            "actor": {"id": "dept-1", "role": "department", "department": case["department"]},
-            "body": {"kind": "accept"},
+        command = {  # applied or refused by the workflow, it counts either way
+            "command_id": "prom-dispatch-1",
+            "body": {"kind": "dispatch", "department": case["department"] or "water"},
         }
         response = await client.post(f"/api/v1/cases/{case['case_id']}/commands", json=command)
         assert response.status_code == 202, response.text

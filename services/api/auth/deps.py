@@ -78,3 +78,9 @@ Person = Annotated[Principal, Depends(require(*ANYONE))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Operators = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.ADMIN))]
 Reporter = Annotated[Principal, Depends(require(Role.GRID_WORKER, Role.DISPATCHER, Role.ADMIN))]
+# who acts on cases at all (which command, on which case: services/api/auth/scope.py)
+Actors = Annotated[
+    Principal,
+    Depends(require(Role.GRID_WORKER, Role.DISPATCHER, Role.DEPARTMENT, Role.ADMIN)),
+]
+GridWorker = Annotated[Principal, Depends(require(Role.GRID_WORKER))]

@@ -5,11 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from cityops.contracts import Role
 from cityops.contracts.common import SourceType
 from cityops.contracts.states import CaseState
 from cityops.taxonomy import Priority
-from services.api.auth.deps import Person, Staff
+from services.api.auth.deps import Actors, GridWorker, Person, Reporter, Staff
 from services.api.cases import mine
 from services.api.cases.commands import (
     CommandAccepted,
@@ -152,19 +151,17 @@ async def similar_cases(case_id: str, cases: Cases, principal: Staff) -> Similar
 
 
 @router.get("/me/reports", response_model=MyReports, summary="我的上报（最近 50 条及其进度）")
-async def my_reports(request: Request, cases: Cases, principal: Person) -> MyReports:
+async def my_reports(request: Request, cases: Cases, principal: Reporter) -> MyReports:
     return await mine.my_reports(cases, request.app.state.ingest.ledger.index, principal)
 
 
 @router.get("/me/tasks", response_model=CasePage, summary="我的核查任务（本人网格内待核查的案件）")
 async def my_tasks(
     cases: Cases,
-    principal: Person,
+    principal: GridWorker,
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> CasePage:
-    if principal.role != Role.GRID_WORKER:
-        raise HTTPException(403, "核查任务仅限网格员")
     filters = CaseFilters(
         scope=[{"terms": {"grid": list(principal.grids) or ["-"]}}],
         state=[CaseState.REPORTED_BACK],
@@ -187,7 +184,7 @@ Commands = Annotated[CommandService, Depends(command_service)]
     summary="案件操作（立案、派遣、改派、受理、退单、延期、缓办、反馈、核查、结案、合并、拆分）",
 )
 async def post_command(
-    case_id: CaseId, body: CommandCreate, commands: Commands, principal: Person, request: Request
+    case_id: CaseId, body: CommandCreate, commands: Commands, principal: Actors, request: Request
 ) -> CommandAccepted:
     photos = getattr(request.app.state, "photos", None)
     ids = [p for p in body.evidence.photos if p.startswith("ph_")]

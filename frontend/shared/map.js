@@ -57,7 +57,9 @@ export function GridMap({ location, grid, label, height = 240 }) {
   const box = useRef(null);
   const state = useRef({});
   useEffect(() => {
-    const map = L.map(box.current, { preferCanvas: true, zoomControl: true, attributionControl: Boolean(config.tileUrl) });
+    // SVG, not canvas: 400-odd polygons draw fast either way, and Leaflet's canvas renderer
+    // can redraw after map.remove() when cases are switched quickly (J/K).
+    const map = L.map(box.current, { zoomControl: true, attributionControl: Boolean(config.tileUrl) });
     if (config.tileUrl) L.tileLayer(config.tileUrl, { maxZoom: 19 }).addTo(map);
     map.setView(LINGANG, 11);
     state.current.map = map;

@@ -43,6 +43,7 @@ SCREEN = {"width": 1440, "height": 900}
 PEOPLES_SQUARE = {"lat": 31.2304, "lon": 121.4737}
 HOSTILE = '<img src=x onerror="window.__xss=1">路灯不亮'
 WAIT_MS = 30_000
+CHOSEN_GRID, MARKER = "#c2410c", "#b91c1c"  # the case's grid and location (shared/map.js)
 
 pytestmark = pytest.mark.e2e
 
@@ -85,6 +86,15 @@ async def sign_in_page(page: Any, url: str, who: Role) -> None:
     await form.locator("input[name=password]").fill(PASSWORD)
     await form.locator("button.primary").click()
     await pw.expect(page.locator("header.top .user")).to_contain_text(SEATS[who].name)
+
+
+async def wrong_password(page: Any, url: str) -> None:
+    await page.goto(url)
+    form = page.locator("main.login form")
+    await form.locator("input[name=username]").fill(SEATS[Role.DISPATCHER].user_id)
+    await form.locator("input[name=password]").fill("not-the-password")
+    await form.locator("button.primary").click()
+    await pw.expect(form.locator("p.err")).to_contain_text("用户名或密码不正确")
 
 
 async def shot(page: Any, name: str) -> None:
@@ -217,6 +227,15 @@ async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> N
     await expect(page.locator("#tiles")).to_contain_text("自动派遣占比")
     await expect(page.locator("#dims button")).to_have_count(5)
     await expect(page.locator(".livedot")).to_have_text("实时")
+    first, second = await page.locator("#rows tr.case").evaluate_all(
+        "rows => rows.slice(0, 2).map(r => r.dataset.id)"
+    )
+    await page.keyboard.press("j")  # J / K walk the queue
+    await expect(page.locator("section.case h2")).to_contain_text(first)
+    await page.keyboard.press("j")
+    await expect(page.locator("section.case h2")).to_contain_text(second)
+    await page.keyboard.press("k")
+    await expect(page.locator("section.case h2")).to_contain_text(first)
 
 
 async def check_live_arrival(page: Any, stack: Stack, count: int) -> None:
@@ -237,7 +256,9 @@ async def open_pending(page: Any, case: dict[str, Any]) -> None:
     suggestions = view.locator(".suggestions")
     await expect(suggestions).to_contain_text("部门置信度")
     await expect(suggestions.locator("ol.top3 li").first).to_contain_text("类别置信度")
-    await expect(view.locator(".gridmap.leaflet-container canvas")).to_have_count(1)
+    await expect(view.locator(".gridmap path")).not_to_have_count(0)  # the grids, drawn
+    await expect(view.locator(f'.gridmap path[fill="{MARKER}"]')).to_have_count(1)
+    await expect(view.locator(".mapbox p.outside")).to_contain_text("辖区外")
     await expect(view.locator(".gridmap .leaflet-tile")).to_have_count(0)  # no tiles offline
     await expect(view.locator(".similar")).to_contain_text("相似案件")
     await expect(view.locator("button[data-act=dispatch] kbd")).to_have_text("D")
@@ -283,6 +304,7 @@ async def merge_look_alike(page: Any, older: dict[str, Any], newer: dict[str, An
     view = page.locator("section.case")
     await page.locator(f'#rows tr[data-id="{newer["case_id"]}"]').click()
     await expect(view.locator("h2")).to_contain_text(newer["case_id"])
+    await expect(view.locator(f'.gridmap path[stroke="{CHOSEN_GRID}"]')).to_have_count(1)
     candidate = view.locator(f'.similar li[data-similar="{older["case_id"]}"]')
     await expect(candidate).to_contain_text("路灯", timeout=WAIT_MS)
     await expect(candidate).to_contain_text("米")
@@ -373,7 +395,7 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
         try:
             errors: list[str] = []
             page = await new_page(browser, errors)
-            await page.goto(url)
+            await wrong_password(page, url)
             await shot(page, "console-login")
             await sign_in_page(page, url, Role.DISPATCHER)
             await check_queue(page, cases, pending["case_id"])

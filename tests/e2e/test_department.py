@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from cityops.contracts import Role
 from tests.e2e.conftest import Stack
 from tests.e2e.test_console import (
+    CHOSEN_GRID,
     CHROMIUM_ARGS,
     WAIT_MS,
     browser_path,
@@ -81,7 +82,7 @@ async def accept_and_extend(page: Any, case_id: str) -> None:
     view = page.locator("section.case")
     await page.locator(f'#rows li[data-id="{case_id}"]').click()
     await expect(view.locator("h2")).to_contain_text(case_id)
-    await expect(view.locator(".gridmap.leaflet-container canvas")).to_have_count(1)
+    await expect(view.locator(f'.gridmap path[stroke="{CHOSEN_GRID}"]')).to_have_count(1)
     await expect(view.locator("button[data-act=accept] kbd")).to_have_text("A")
     await page.keyboard.press("a")
     await expect(page.locator(".toasts")).to_contain_text("「受理」已执行", timeout=WAIT_MS)

@@ -356,12 +356,16 @@ async def one_case(office: Backoffice, report_id: str, token: str) -> str:
 
     await eventually(cased, timeout=120, interval=1)
     case_id = str((await office.get(f"/api/v1/reports/{report_id}")).json()["case_id"])
-    found = (
-        await office.get(
-            "/api/v1/cases", q=token, state=["pending", "registered", "dispatched", "in_progress"]
-        )
-    ).json()
-    assert [c["case_id"] for c in found["items"]] == [case_id], found
+    found: list[str] = []
+
+    async def searchable() -> bool:  # the queue's index may trail the report's
+        states = ["pending", "registered", "dispatched", "in_progress"]
+        page = (await office.get("/api/v1/cases", q=token, state=states)).json()
+        found[:] = [c["case_id"] for c in page["items"]]
+        return bool(found)
+
+    await eventually(searchable, timeout=30, interval=0.5)
+    assert found == [case_id], found
     case = await office.case(case_id)
     assert (case["report_count"], case["grid"]) == (1, DRAGGED_GRID), case
     return case_id

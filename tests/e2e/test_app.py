@@ -410,8 +410,11 @@ async def verify(page: Any, passed: bool, name: str) -> None:
 
 
 async def verifications(page: Any, office: Backoffice, case_id: str) -> None:
-    """Sent back (核查不通过) once, then passed after the department's second report."""
+    """Sent back (核查不通过) once, then passed after the department's second report. The
+    first 待核查 reaches 我的上报 live, with no reload."""
     await office.report_back(case_id)
+    mine = page.locator(".card.report", has=page.locator(f'.case-id:text-is("{case_id}")'))
+    await pw.expect(mine.locator(".tag")).to_have_text("待核查", timeout=WAIT_MS)
     await open_task(page, case_id)
     await verify(page, passed=False, name="task-failed")
     await office.wait_state(case_id, "in_progress")

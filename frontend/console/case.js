@@ -7,7 +7,7 @@ import htm from "htm";
 import { api } from "/shared/api.js";
 import { send } from "/shared/commands.js";
 import { PRIORITY, pct, when, stageOf } from "/shared/labels.js";
-import { useCase, Sources } from "/shared/cases.js";
+import { useCase, Sources, Awaiting } from "/shared/cases.js";
 import { GridMap, useGridNames } from "/shared/map.js";
 import { SensorChart } from "/shared/charts.js";
 import { Timeline } from "/shared/timeline.js";
@@ -97,6 +97,7 @@ export function CaseView({ id, version, user, names, onDone, open, onLoaded }) {
       ${c.auto_dispatched && html`<span class="tag">自动派遣</span>`}</h2>
     <p class="text">${c.text}</p>
     <p class="muted">${place}</p>
+    <${Awaiting} c=${c} />
     ${canAct ? html`<${ActionBar} key=${c.case_id} c=${c} actions=${DISPATCHER_ACTIONS} ctx=${{ names, similar: similar.items }} onDone=${onDone} title="调度操作" />`
       : html`<p class="muted readonly">只读：${user.role_label || "管理者"}可查看，不能操作案件</p>`}
     <div class="casegrid">

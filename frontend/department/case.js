@@ -11,6 +11,11 @@ import { Countdown, SlaBadge, StateTag } from "/shared/badges.js";
 import { DEPARTMENT_ACTIONS } from "./actions.js";
 
 const html = htm.bind(h);
+// Why a case in the department's list has nothing for it to do.
+const IDLE = {
+  pending: "待派遣台立案派遣", registered: "已退回派遣台，等待重新派遣", reported_back: "已反馈，等待核查",
+  verified: "核查通过，等待结案", deferred: "派遣台已缓办，计时暂停", closed: "已结案",
+};
 
 function Deadline({ c }) {
   const now = useNow();
@@ -30,7 +35,8 @@ export function CaseView({ id, version, names, onDone, open, onLoaded }) {
       <span class=${`tag p-${c.priority}`}>${PRIORITY[c.priority] || c.priority || ""}</span></h2>
     <p class="text">${c.text}</p>
     <p class="muted">${place}</p>
-    <${ActionBar} key=${c.case_id} c=${c} actions=${DEPARTMENT_ACTIONS} ctx=${{ names }} onDone=${onDone} title="办理" />
+    <${ActionBar} key=${c.case_id} c=${c} actions=${DEPARTMENT_ACTIONS} ctx=${{ names }} onDone=${onDone} title="办理"
+      idle=${IDLE[c.state] || "当前状态无可用操作"} />
     <div class="casegrid">
       <dl class="facts">
         <dt>类别</dt><dd>${c.category_name || "—"}（${c.category || "—"}） · ${c.dimension || ""}</dd>

@@ -44,7 +44,7 @@ function ActionForm({ a, c, ctx, busy, onSubmit, onCancel }) {
   </form>`;
 }
 
-export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作" }) {
+export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作", idle = "当前状态无可用操作" }) {
   const [open, setOpen] = useState(null);
   const [busy, setBusy] = useState(false);
   const offered = actions.filter((a) => a.when(c, ctx));
@@ -90,7 +90,7 @@ export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作" }) {
       ${offered.length ? offered.map((a) => html`<button type="button" data-act=${a.id} class=${a.danger ? "danger" : ""}
           disabled=${busy} aria-keyshortcuts=${a.key} title=${`快捷键 ${a.key.toUpperCase()}`} onClick=${() => trigger(a)}>
           ${a.label}<kbd>${a.key.toUpperCase()}</kbd></button>`)
-        : html`<span class="muted">当前状态无可用操作</span>`}
+        : html`<span class="muted idle">${idle}</span>`}
     </div>
     ${form && html`<${ActionForm} key=${form.id} a=${form} c=${c} ctx=${ctx} busy=${busy} onSubmit=${run} onCancel=${() => setOpen(null)} />`}
   </div>`;

@@ -60,3 +60,25 @@ export function Sources({ c }) {
   return html`<section class="sources"><h3>来源 <span class="muted">${c.report_count ?? sources.length} 条</span></h3>
     <ol class="sources">${sources.map((s) => html`<${Source} key=${s.source_id} s=${s} />`)}</ol></section>`;
 }
+
+// The latest timeline entry of ``kind`` (the timeline is in seq order).
+export function latest(c, kind) {
+  const found = (c.timeline || []).filter((t) => t.kind === kind);
+  return found[found.length - 1] || null;
+}
+
+// What waits for the dispatcher's decision, drawn above the buttons: the department's
+// report (核查) or its request for more time (延期审批).
+export function Awaiting({ c }) {
+  const report = c.state === "reported_back" && latest(c, "reported_back");
+  const ask = c.state === "in_progress" && extensionPending(c) && latest(c, "extension_requested");
+  if (!report && !ask) return null;
+  const t = report || ask;
+  return html`<div class="awaiting">
+    <b>${report ? "部门反馈，待核查" : `申请延期 ${t.data?.hours ?? ""} 小时，待审批`}</b>
+    <span class="muted"> ${t.actor?.name || t.actor?.id || ""} · ${when(t.at)}</span>
+    ${t.evidence?.notes && html`<p>${t.evidence.notes}</p>`}
+    ${t.reason && html`<p>原因：${t.reason}</p>`}
+    <${Photos} ids=${t.evidence?.photos} />
+  </div>`;
+}

@@ -370,6 +370,46 @@ async def docs_shot(page: Any, case_id: str) -> None:
     await shot(page, "console")
 
 
+async def department_does(
+    stack: Stack, case_id: str, body: dict[str, Any], notes: str = ""
+) -> None:
+    """A command sent by the department through the API (its own screen is tested apart)."""
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.DEPARTMENT))
+        command = {"command_id": f"e2e.{uuid.uuid4().hex}", "body": body}
+        if notes:
+            command["evidence"] = {"notes": notes}
+        r = await client.post(f"/api/v1/cases/{case_id}/commands", json=command)
+        assert r.status_code == 202, r.text
+        status_url = r.json()["status_url"]
+
+        async def applied() -> bool:
+            status = (await client.get(status_url)).json()["status"]
+            assert status in ("pending", "applied"), status
+            return bool(status == "applied")
+
+        await eventually(applied, timeout=60, interval=0.5)
+
+
+async def verify_and_close(page: Any, stack: Stack, case_id: str) -> None:
+    """The department's report reaches the open case live; V passes it, C closes the case."""
+    expect = pw.expect
+    view = page.locator("section.case")
+    await department_does(stack, case_id, {"kind": "accept"})
+    await department_does(stack, case_id, {"kind": "report_back"}, notes="已更换整排路灯灯具")
+    awaiting = view.locator(".awaiting")
+    await expect(awaiting).to_contain_text("部门反馈，待核查", timeout=WAIT_MS)
+    await expect(awaiting).to_contain_text("已更换整排路灯灯具")
+    await shot(page, "console-verify")
+    await page.keyboard.press("v")
+    await expect(page.locator(".toasts")).to_contain_text("「核查通过」已执行", timeout=WAIT_MS)
+    await expect(view.locator("h2")).to_contain_text("核查通过", timeout=WAIT_MS)
+    await page.keyboard.press("c")
+    await expect(page.locator(".toasts")).to_contain_text("「结案」已执行", timeout=WAIT_MS)
+    await expect(view.locator("h2")).to_contain_text("已结案", timeout=WAIT_MS)
+    await expect(view.locator(".actions .idle")).to_have_count(1)
+
+
 async def check_manager(browser: Any, url: str, case_id: str, errors: list[str]) -> None:
     page = await new_page(browser, errors)
     await sign_in_page(page, url, Role.MANAGER)
@@ -410,6 +450,7 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await split_off(page, older)
             await page_back_the_timeline(page, older["case_id"])
             await docs_shot(page, older["case_id"])
+            await verify_and_close(page, stack, older["case_id"])
             await check_manager(browser, url, pending["case_id"], errors)
             assert not errors, errors
         finally:

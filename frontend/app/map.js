@@ -72,7 +72,8 @@ function drawOutlines(map) {
   return shade;
 }
 
-export function PinMap({ position, onMove }) {
+// ``fixed``: the pin only shows where (a task's case); otherwise it is dragged or moved by a tap.
+export function PinMap({ position, onMove = () => {}, fixed = false }) {
   const box = useRef(null);
   const map = useRef(null);
   const pin = useRef(null);
@@ -88,13 +89,15 @@ export function PinMap({ position, onMove }) {
     const at = [position.lat, position.lon];
     m.setView(at, 15);
     shade.current(position);
-    pin.current = L.marker(at, { draggable: true, icon: PIN, title: "问题位置（可拖动）", keyboard: true }).addTo(m);
+    const title = fixed ? "案件位置" : "问题位置（可拖动）";
+    pin.current = L.marker(at, { draggable: !fixed, icon: PIN, title, keyboard: !fixed }).addTo(m);
     pin.current.on("dragend", () => {
       const { lat, lng } = pin.current.getLatLng();
       m.panInside([lat, lng], { padding: [40, 40] });
       moved.current({ lat, lon: lng }, "manual");
     });
     m.on("click", (event) => {
+      if (fixed) return;
       pin.current.setLatLng(event.latlng);
       moved.current({ lat: event.latlng.lat, lon: event.latlng.lng }, "manual");
     });
@@ -112,5 +115,6 @@ export function PinMap({ position, onMove }) {
     map.current.panTo([position.lat, position.lon]);
   }, [position.lat, position.lon]);
 
-  return html`<div class="map" ref=${box} role="application" aria-label="问题位置地图：拖动图钉或点按地图"></div>`;
+  const label = fixed ? "案件位置地图" : "问题位置地图：拖动图钉或点按地图";
+  return html`<div class=${fixed ? "map small" : "map"} ref=${box} role="application" aria-label=${label}></div>`;
 }

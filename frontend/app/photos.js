@@ -74,11 +74,11 @@ async function fetchBlob(path, retried = false) {
   return r.blob();
 }
 
-export function Thumb({ photo, alt = "现场照片" }) {
+// An API photo as an object URL (the request needs the token); null until it has come.
+function usePhotoUrl(path) {
   const [url, setUrl] = useState(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
-    const path = thumbPath(photo);
     if (!path) { setFailed(true); return undefined; }
     let objectUrl = null;
     let live = true;
@@ -87,9 +87,36 @@ export function Thumb({ photo, alt = "现场照片" }) {
       if (live) setUrl(objectUrl); else URL.revokeObjectURL(objectUrl);
     }).catch(() => live && setFailed(true));
     return () => { live = false; if (objectUrl) URL.revokeObjectURL(objectUrl); };
-  }, [typeof photo === "string" ? photo : JSON.stringify(photo)]);
+  }, [path]);
+  return { url, failed };
+}
+
+function Viewer({ path, onClose }) {
+  const { url, failed } = usePhotoUrl(path);
+  useEffect(() => {
+    const key = (e) => e.key === "Escape" && onClose();
+    addEventListener("keydown", key);
+    return () => removeEventListener("keydown", key);
+  }, []);
+  return html`
+    <div class="viewer" role="dialog" aria-label="查看照片" onClick=${onClose}>
+      ${url ? html`<img src=${url} alt="现场照片原图" />` : html`<p>${failed ? "照片暂不可用" : "正在加载原图…"}</p>`}
+      <button type="button" class="close" aria-label="关闭">×</button>
+    </div>`;
+}
+
+// A thumbnail; a tap opens the photo full size.
+export function Thumb({ photo, alt = "现场照片" }) {
+  const path = thumbPath(photo);
+  const { url, failed } = usePhotoUrl(path);
+  const [open, setOpen] = useState(false);
   if (failed) return html`<span class="thumb missing">照片暂不可用</span>`;
-  return url ? html`<img class="thumb" src=${url} alt=${alt} />` : html`<span class="thumb loading">加载中</span>`;
+  if (!url) return html`<span class="thumb loading">加载中</span>`;
+  return html`
+    <button type="button" class="thumb-button" aria-label=${`${alt}（点按查看原图）`} onClick=${() => setOpen(true)}>
+      <img class="thumb" src=${url} alt=${alt} />
+    </button>
+    ${open && html`<${Viewer} path=${path.replace(/\/thumb$/, "")} onClose=${() => setOpen(false)} />`}`;
 }
 
 export function BlobThumb({ blob, alt = "待上传的照片" }) {

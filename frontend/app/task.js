@@ -7,6 +7,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, commandResult, uniqueKey } from "/shared/api.js";
 import { onCase } from "./feed.js";
+import { PinMap } from "./map.js";
 import { PhotoPicker, Thumb, uploadPhoto } from "./photos.js";
 import { Empty, errorText, EVENT_LABELS, html, Notice, StateTag, transient, when } from "./ui.js";
 
@@ -145,6 +146,7 @@ export function TaskScreen({ caseId, go }) {
           ${item.address && html`<p class="meta">地址：${item.address}</p>`}
           ${item.deadline && html`<p class="meta">时限：${when(item.deadline)}</p>`}
         </header>
+        ${item.location && html`<div class="where"><${PinMap} position=${item.location} fixed /></div>`}
         <h2>上报内容</h2>
         ${item.sources?.length ? html`<${Sources} sources=${item.sources} />` : html`<p class="text">${item.text}</p>`}
         ${latestReport(item.timeline) && html`<h2>处置部门反馈</h2><div class="feedback"><${Timeline} entries=${[latestReport(item.timeline)]} /></div>`}

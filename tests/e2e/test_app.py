@@ -390,6 +390,10 @@ async def open_task(page: Any, case_id: str) -> None:
     feedback = page.locator(".feedback")
     await pw.expect(feedback).to_contain_text("处置反馈", timeout=WAIT_MS)
     await pw.expect(feedback.locator("img.thumb")).to_be_visible(timeout=WAIT_MS)
+    await feedback.locator("img.thumb").click()  # the department's photo, full size
+    await pw.expect(page.locator(".viewer img")).to_be_visible(timeout=WAIT_MS)
+    await page.locator(".viewer").click()
+    await pw.expect(page.locator(".viewer")).to_have_count(0)
 
 
 async def verify(page: Any, passed: bool, name: str) -> None:

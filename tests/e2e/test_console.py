@@ -371,14 +371,16 @@ async def docs_shot(page: Any, case_id: str) -> None:
 
 
 async def department_does(
-    stack: Stack, case_id: str, body: dict[str, Any], notes: str = ""
+    stack: Stack, case_id: str, body: dict[str, Any], notes: str = "", reason: str = ""
 ) -> None:
     """A command sent by the department through the API (its own screen is tested apart)."""
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
         client.headers.update(headers(stack, Role.DEPARTMENT))
-        command = {"command_id": f"e2e.{uuid.uuid4().hex}", "body": body}
+        command: dict[str, Any] = {"command_id": f"e2e.{uuid.uuid4().hex}", "body": body}
         if notes:
             command["evidence"] = {"notes": notes}
+        if reason:
+            command["reason"] = reason
         r = await client.post(f"/api/v1/cases/{case_id}/commands", json=command)
         assert r.status_code == 202, r.text
         status_url = r.json()["status_url"]
@@ -392,12 +394,20 @@ async def department_does(
 
 
 async def verify_and_close(page: Any, stack: Stack, case_id: str) -> None:
-    """The department's report reaches the open case live; V passes it, C closes the case."""
+    """The department's requests reach the open case live: A approves more time, V passes
+    the report, C closes the case."""
     expect = pw.expect
     view = page.locator("section.case")
     await department_does(stack, case_id, {"kind": "accept"})
-    await department_does(stack, case_id, {"kind": "report_back"}, notes="已更换整排路灯灯具")
+    ask = {"kind": "request_extension", "hours": 24}
+    await department_does(stack, case_id, ask, reason="灯具需厂家调货")
     awaiting = view.locator(".awaiting")
+    await expect(awaiting).to_contain_text("申请延期 24 小时，待审批", timeout=WAIT_MS)
+    await expect(awaiting).to_contain_text("灯具需厂家调货")
+    await page.keyboard.press("a")
+    await expect(page.locator(".toasts")).to_contain_text("「批准延期」已执行", timeout=WAIT_MS)
+    await expect(awaiting).to_have_count(0, timeout=WAIT_MS)
+    await department_does(stack, case_id, {"kind": "report_back"}, notes="已更换整排路灯灯具")
     await expect(awaiting).to_contain_text("部门反馈，待核查", timeout=WAIT_MS)
     await expect(awaiting).to_contain_text("已更换整排路灯灯具")
     await shot(page, "console-verify")

@@ -425,6 +425,7 @@ async def verifications(page: Any, office: Backoffice, case_id: str) -> None:
     await office.report_back(case_id)
     await page.get_by_role("button", name="‹ 返回任务列表").click()
     await open_task(page, case_id)
+    await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "task")
     await verify(page, passed=True, name="task-passed")
     await office.wait_state(case_id, "verified")

@@ -73,7 +73,7 @@ function drawOutlines(map) {
 }
 
 // ``fixed``: the pin only shows where (a task's case); otherwise it is dragged or moved by a tap.
-export function PinMap({ position, onMove = () => {}, fixed = false }) {
+export function PinMap({ position, onMove = () => {}, fixed = false, zoom = 14 }) {
   const box = useRef(null);
   const map = useRef(null);
   const pin = useRef(null);
@@ -87,7 +87,7 @@ export function PinMap({ position, onMove = () => {}, fixed = false }) {
     else box.current.classList.add("blank");
     shade.current = drawOutlines(m);
     const at = [position.lat, position.lon];
-    m.setView(at, 15);
+    m.setView(at, zoom);
     shade.current(position);
     const title = fixed ? "案件位置" : "问题位置（可拖动）";
     pin.current = L.marker(at, { draggable: !fixed, icon: PIN, title, keyboard: !fixed }).addTo(m);

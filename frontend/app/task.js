@@ -146,7 +146,7 @@ export function TaskScreen({ caseId, go }) {
           ${item.address && html`<p class="meta">地址：${item.address}</p>`}
           ${item.deadline && html`<p class="meta">时限：${when(item.deadline)}</p>`}
         </header>
-        ${item.location && html`<div class="where"><${PinMap} position=${item.location} fixed /></div>`}
+        ${item.location && html`<div class="where"><${PinMap} position=${item.location} fixed zoom=${16} /></div>`}
         <h2>上报内容</h2>
         ${item.sources?.length ? html`<${Sources} sources=${item.sources} />` : html`<p class="text">${item.text}</p>`}
         ${latestReport(item.timeline) && html`<h2>处置部门反馈</h2><div class="feedback"><${Timeline} entries=${[latestReport(item.timeline)]} /></div>`}

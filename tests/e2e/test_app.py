@@ -38,7 +38,7 @@ SPOT = {"latitude": 30.9655, "longitude": 121.909}  # Nanhui Xincheng, grid 009,
 DEPARTMENT = "roads_infrastructure"  # the seeded department account's
 WAIT_MS = 30_000
 GRID_NAME = "南汇新城镇第009网格"
-DRAGGED_GRID, DRAGGED_GRID_NAME = f"{TOWN}-008", "南汇新城镇第008网格"  # 120 px west
+DRAGGED_GRID, DRAGGED_GRID_NAME = f"{TOWN}-008", "南汇新城镇第008网格"  # 80 px west
 CATEGORY = "人行道破损"
 MORE_REPORTS = [
     ("环湖西二路与申港大道路口路灯不亮，夜间行人看不清", (30.9612, 121.9301)),
@@ -243,7 +243,7 @@ async def report_offline(page: Any, context: Any, text: str) -> str:
     await page.set_input_files("input[name=photos]", [photo_file("site.jpg")])
     await pw.expect(page.locator(".photos .photo img")).to_have_count(1, timeout=WAIT_MS)
     await page.select_option("select[name=category]", label=CATEGORY)
-    await drag_pin(page, dx=-120)
+    await drag_pin(page, dx=-80)
     await pw.expect(page.locator(".grid-name")).to_have_text(f"所在网格：{DRAGGED_GRID_NAME}")
     await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "report")

@@ -222,7 +222,6 @@ async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> N
     await expect(page.locator(f'#rows tr[data-id="{pending}"]')).to_contain_text("待立案")
     await expect(page.locator(f'#rows tr[data-id="{pending}"] .countdown')).to_contain_text("剩")
     await expect(page.locator("#rows")).to_contain_text("<img src=x")  # shown, not run
-    assert await page.evaluate("window.__xss") is None
     await expect(page.locator("#tiles")).to_contain_text("按期结案率")
     await expect(page.locator("#tiles")).to_contain_text("自动派遣占比")
     await expect(page.locator("#dims button")).to_have_count(5)
@@ -236,6 +235,10 @@ async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> N
     await expect(page.locator("section.case h2")).to_contain_text(second)
     await page.keyboard.press("k")
     await expect(page.locator("section.case h2")).to_contain_text(first)
+    await page.locator("#rows tr.case").filter(has_text="<img src=x").click()
+    await expect(page.locator("section.case p.text")).to_have_text(HOSTILE)
+    await expect(page.locator("section.case ol.sources")).to_contain_text(HOSTILE)
+    assert await page.evaluate("window.__xss") is None
 
 
 async def check_live_arrival(page: Any, stack: Stack, count: int) -> None:
@@ -462,6 +465,7 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await docs_shot(page, older["case_id"])
             await verify_and_close(page, stack, older["case_id"])
             await check_manager(browser, url, pending["case_id"], errors)
+            assert await page.evaluate("window.__xss") is None
             assert not errors, errors
         finally:
             await browser.close()

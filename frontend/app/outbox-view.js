@@ -1,6 +1,6 @@
 // 待发送: the drafts on this phone and where each one is (待发送 / 发送中 / 已提交 / 未能提交).
 import { useEffect, useState } from "preact/hooks";
-import { FAILED, SENT, STATE_LABELS, WAITING, flush, list, remove, resend, subscribe } from "./outbox.js";
+import { FAILED, SENT, STATE_LABELS, WAITING, list, remove, resend, retryAll, subscribe } from "./outbox.js";
 import { BlobThumb } from "./photos.js";
 import { editDraft } from "./report.js";
 import { Empty, html, when } from "./ui.js";
@@ -70,7 +70,7 @@ export function OutboxScreen({ online, go }) {
       <p class="hint">
         ${summary}
         ${online ? "" : "当前离线，联网后自动发送。"}
-        ${unsent > 0 && online && html`<button type="button" class="link" onClick=${() => flush()}>全部重试</button>`}
+        ${unsent - failed > 0 && online && html`<button type="button" class="link" onClick=${() => retryAll()}>全部重试</button>`}
       </p>
       ${records.length
         ? html`<ul class="list">${records.map((r) => html`<${Draft} key=${r.key} record=${r} online=${online} go=${go} />`)}</ul>`

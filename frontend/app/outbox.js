@@ -168,17 +168,23 @@ function requestSync() {
   navigator.serviceWorker?.ready.then((reg) => reg.sync?.register("outbox")).catch(() => {});
 }
 
-// Back online: drafts that failed for want of a network go at once; a server's Retry-After
-// is still honoured.
-async function online() {
+// Makes the waiting drafts that ``which`` picks due now, and sends them.
+async function hurry(which) {
   for (const record of await list()) {
-    if (record.state === WAITING && record.offline) {
+    if (record.state === WAITING && which(record)) {
       record.next_at = 0;
       await store.put(record);
     }
   }
-  flush();
+  return flush();
 }
+
+// 全部重试: every waiting draft, now.
+export function retryAll() { return hurry(() => true); }
+
+// Back online: drafts that failed for want of a network go at once; a server's Retry-After
+// is still honoured.
+function online() { hurry((record) => record.offline).catch(() => {}); }
 
 async function pruneSent() {
   const old = Date.now() - KEEP_SENT_MS;

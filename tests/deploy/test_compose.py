@@ -24,6 +24,8 @@ SECRETS = {
     "GRAFANA_ES_PASSWORD": "grafana-reader-secret",
     "CITYOPS_ADMIN_TOKEN": "admin-token-secret",
     "CITYOPS_SENSOR_KEY_PEPPER": "0123456789abcdef0123456789abcdef0123456789abcdef",
+    "CITYOPS_AUTH_SECRET": "0123456789abcdef0123456789abcdef-token-key",
+    "MINIO_ROOT_PASSWORD": "minio-root-secret",
 }
 ONE_SHOTS = {"elasticsearch-setup", "init"}
 # The processes that use Elasticsearch; the classifier and dispatch never do.

@@ -1,8 +1,10 @@
 """The grid worker's app (临港网格通, frontend/app/) at phone size in a real browser, against
-the whole system as processes: installable as a PWA; a report made with no signal waits on
-the phone and is sent when the signal returns, and stays one case however often it is sent
-again; the report's case in 我的上报; an on-site verification sent back, then passed. Each
-screen is saved under tests/e2e/artifacts/app/."""
+the whole system as processes: installable as a PWA; a report made with no signal (photo
+shrunk to 1600 px, pin dragged to the next grid) waits on the phone through a reload and is
+sent when the signal returns, and stays one case however often it is sent again; its case
+in 我的上报, updated live; an on-site verification sent back, then passed; a 503 waited out
+for its Retry-After and a 422 kept, corrected and sent anew. Each screen is saved under
+tests/e2e/artifacts/app/."""
 
 from __future__ import annotations
 

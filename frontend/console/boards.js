@@ -5,7 +5,7 @@ import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api, authHeaders } from "/shared/api.js";
-import { DIMENSIONS, STATE, pct } from "/shared/labels.js";
+import { DIMENSIONS, STATE, pct, errorText } from "/shared/labels.js";
 
 const html = htm.bind(h);
 
@@ -14,7 +14,7 @@ function usePolled(load, everyMs, deps = []) {
   useEffect(() => {
     let live = true;
     const run = () => load().then((value) => live && setState({ value, error: "" }))
-      .catch((e) => live && setState((s) => ({ value: s.value, error: e.message, status: e.status })));
+      .catch((e) => live && setState((s) => ({ value: s.value, error: errorText(e), status: e.status })));
     run();
     const t = setInterval(() => { if (!document.hidden) run(); }, everyMs);
     return () => { live = false; clearInterval(t); };
@@ -68,7 +68,7 @@ export function Hotspots({ open }) {
 // should only hide the board.
 async function devicesAtFault() {
   const r = await fetch("/api/v1/devices?fault=true&limit=100", { headers: authHeaders() });
-  if (!r.ok) throw Object.assign(new Error(`${r.status}`), { status: r.status });
+  if (!r.ok) throw Object.assign(new Error(`服务暂不可用（${r.status}）`), { status: r.status });
   return r.json();
 }
 

@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api } from "/shared/api.js";
 import { send } from "/shared/commands.js";
-import { PRIORITY, pct, when, stageOf } from "/shared/labels.js";
+import { PRIORITY, pct, when, stageOf, errorText } from "/shared/labels.js";
 import { useCase, Sources, Awaiting } from "/shared/cases.js";
 import { GridMap, useGridNames } from "/shared/map.js";
 import { SensorChart } from "/shared/charts.js";
@@ -76,7 +76,7 @@ function useSimilar(id, version) {
     setState({ items: null, error: "" });
     api(`/api/v1/cases/${encodeURIComponent(id)}/similar`)
       .then((body) => live && setState({ items: body.items || [], error: "" }))
-      .catch((e) => live && setState({ items: null, error: e.message }));
+      .catch((e) => live && setState({ items: null, error: errorText(e) }));
     return () => { live = false; };
   }, [id, version]);
   return state;

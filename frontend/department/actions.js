@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import htm from "htm";
 import { upload } from "/shared/photos.js";
 import { extensionPending } from "/shared/cases.js";
+import { errorText } from "/shared/labels.js";
 
 const html = htm.bind(h);
 const is = (...states) => (c) => states.includes(c.state);
@@ -20,7 +21,7 @@ function PhotoPicker() {
       const key = Math.random().toString(36).slice(2);
       setItems((xs) => [...xs, { key, preview: URL.createObjectURL(file) }]);
       upload(file).then((photo) => setItems((xs) => xs.map((x) => (x.key === key ? { ...x, id: photo.photo_id } : x))))
-        .catch((err) => setItems((xs) => xs.map((x) => (x.key === key ? { ...x, error: err.message } : x))));
+        .catch((err) => setItems((xs) => xs.map((x) => (x.key === key ? { ...x, error: errorText(err) } : x))));
     }
   }
   const remove = (key) => setItems((xs) => xs.filter((x) => x.key !== key));

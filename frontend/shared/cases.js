@@ -5,7 +5,7 @@ import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api } from "./api.js";
-import { SOURCE, when } from "./labels.js";
+import { SOURCE, when, errorText } from "./labels.js";
 import { learn } from "./taxonomy.js";
 import { Photos } from "./photos.js";
 
@@ -42,7 +42,7 @@ export function useCase(id, version, onLoaded) {
     api(`/api/v1/cases/${encodeURIComponent(id)}`).then((c) => {
       learn(c);
       if (live) { setState({ c, error: "" }); onLoaded?.(c); }
-    }).catch((e) => live && setState((s) => ({ c: s.c?.case_id === id ? s.c : null, error: e.message })));
+    }).catch((e) => live && setState((s) => ({ c: s.c?.case_id === id ? s.c : null, error: errorText(e) })));
     return () => { live = false; };
   }, [id, version]);
   return state.c?.case_id === id ? state : { c: null, error: state.error };

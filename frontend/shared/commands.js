@@ -5,7 +5,7 @@
 // to whoever clicked. One command_id per intent: a retried click after a network error
 // reuses it, so the workflow applies the command once.
 import { api, commandResult, uniqueKey } from "./api.js";
-import { COMMAND } from "./labels.js";
+import { COMMAND, errorText } from "./labels.js";
 
 const intents = new Map();
 
@@ -21,10 +21,10 @@ export async function send(caseId, body, { reason, notes, photos, label } = {}) 
     accepted = await api(`/api/v1/cases/${encodeURIComponent(caseId)}/commands`, { method: "POST", body: payload });
   } catch (e) {
     if (e.status && e.status < 500) intents.delete(key);  // refused as sent: a new try is a new intent
-    return { ok: false, text: `「${name}」未提交：${e.message}` };
+    return { ok: false, text: `「${name}」未提交：${errorText(e)}` };
   }
   intents.delete(key);
-  const outcome = await commandResult(accepted.status_url).catch((e) => ({ status: "error", reason: e.message }));
+  const outcome = await commandResult(accepted.status_url).catch((e) => ({ status: "error", reason: errorText(e) }));
   return describe(name, outcome);
 }
 

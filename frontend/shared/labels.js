@@ -61,3 +61,11 @@ export function actorName(actor = {}) {
   if (actor.role === "system") return "系统";
   return `${actor.name || actor.id || ""}（${ROLE[actor.role] || actor.role || ""}）`;
 }
+
+// An error as the person reads it: the server's reason (api.js passes it on, in Chinese),
+// or, when the request never reached the server, that the network is down.
+export function errorText(e) {
+  if (e && e.status) return e.message;
+  if (e instanceof TypeError) return "网络不通，请检查网络后重试";
+  return e?.message || "未知错误";
+}

@@ -6,7 +6,7 @@ import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { signIn, signOut, session, onSession } from "./api.js";
-import { ROLE } from "./labels.js";
+import { ROLE, errorText } from "./labels.js";
 
 const html = htm.bind(h);
 
@@ -32,7 +32,7 @@ function LoginForm({ title, roles, refused }) {
       }
     } catch (err) {
       const wait = err.retryAfter ? `，请 ${err.retryAfter} 秒后再试` : "";
-      setError(err.status === 401 || err.status === 400 ? `用户名或密码不正确${wait}` : `登录失败：${err.message}${wait}`);
+      setError(err.status === 401 || err.status === 400 ? `用户名或密码不正确${wait}` : `登录失败：${errorText(err)}${wait}`);
     } finally {
       setBusy(false);
     }

@@ -8,6 +8,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { follow } from "./live.js";
+import { errorText } from "./labels.js";
 
 const REFETCH_MS = 400;
 const POLL_MS = 15_000;
@@ -31,7 +32,7 @@ export function useLiveQueue(query, { onCase } = {}) {
       const body = await api(`/api/v1/cases?${queryRef.current}`);
       if (ticket === latest.current) setPage({ items: body.items, total: body.total, loaded: true, error: "" });
     } catch (e) {
-      if (ticket === latest.current) setPage((p) => ({ ...p, loaded: true, error: e.message }));
+      if (ticket === latest.current) setPage((p) => ({ ...p, loaded: true, error: errorText(e) }));
     }
   }
   // At most one refetch per REFETCH_MS however busy the feed (a debounce would starve).

@@ -4,7 +4,7 @@ import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api } from "./api.js";
-import { KIND, COMMAND, STATE, STAGE, PRIORITY, when, short, actorName } from "./labels.js";
+import { KIND, COMMAND, STATE, STAGE, PRIORITY, when, short, actorName, errorText } from "./labels.js";
 import { SensorChart } from "./charts.js";
 import { Photos } from "./photos.js";
 
@@ -58,7 +58,7 @@ export function Timeline({ c, names = {}, open }) {
       const page = await api(`/api/v1/cases/${encodeURIComponent(c.case_id)}/timeline?before_seq=${before}&size=50`);
       setOlder((o) => ({ items: [...page.items, ...o.items], before: page.before_seq, busy: false, error: "" }));
     } catch (e) {
-      setOlder((o) => ({ ...o, busy: false, error: `时间线加载失败：${e.message}` }));
+      setOlder((o) => ({ ...o, busy: false, error: `时间线加载失败：${errorText(e)}` }));
     }
   }
   const first = c.timeline[0]?.seq ?? Infinity;

@@ -24,10 +24,30 @@ GRAFANA_VERSION := 11.6.0
 GRAFANA_SCHEMA_DIR := .cache/grafana-schema
 GRAFANA_SCHEMA := $(GRAFANA_SCHEMA_DIR)/dashboard.schema.json
 
-.PHONY: install run test test-deps grafana-schema test-fast soak lint typecheck clean
+# The screens' npm packages (frontend/package-lock.json: preact, htm, leaflet), installed
+# from the npm registry into frontend/node_modules, never copied into the repository.
+# node/npm come from Debian's packages when missing (and root on Debian/Ubuntu).
+FRONTEND_STAMP := frontend/node_modules/.installed-stamp
 
-## install: .venv with cityops and its development tools (Python packages only)
-install: $(STAMP)
+.PHONY: install run test test-deps grafana-schema frontend test-fast soak lint typecheck clean
+
+## install: .venv with cityops and its development tools, and the screens' npm packages
+install: $(STAMP) $(FRONTEND_STAMP)
+
+## frontend: npm ci in frontend/ (node and npm from Debian's packages when missing)
+frontend: $(FRONTEND_STAMP)
+
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	@if ! command -v npm >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "frontend: apt-get install nodejs npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	fi; \
+	if ! command -v npm >/dev/null; then \
+	  echo "frontend: npm not found; install Node.js (Debian: apt-get install nodejs npm)" >&2; \
+	  exit 1; \
+	fi
+	cd frontend && npm ci --no-audit --no-fund --silent
+	touch $(FRONTEND_STAMP)
 
 $(STAMP): pyproject.toml
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)

@@ -56,6 +56,7 @@ def demo_env(ports: dict[str, Port], workdir: Path) -> dict[str, str]:
         "CITYOPS_DISPATCH_DATA_DIR": str(workdir / "dispatch"),
         "CITYOPS_SENSOR_KEY_PEPPER": demo_secret(workdir, "sensor-key-pepper"),
         "CITYOPS_AUTH_SECRET": demo_secret(workdir, "auth-secret"),
+        "CITYOPS_PHOTO_DIR": str(workdir / "photos"),
         "CITYOPS_ADMIN_TOKEN": demo_secret(workdir, "admin-token"),
     }
 

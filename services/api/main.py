@@ -99,7 +99,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     sensor_views.install(app)
     photos.install(app, settings)
     live.install(app, settings)
-    web.install(app, settings.map_tile_url)
+    web.install(app, settings.map_tile_url, web.frontend_root(settings.frontend_dir))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -45,6 +45,10 @@ class ApiSettings(CommonSettings):
     photo_s3_bucket: str = "cityops-photos"
     photo_s3_access_key: str | None = None
     photo_s3_secret_key: SecretStr | None = None
+    frontend_dir: str | None = Field(
+        default=None,
+        description="the screens (frontend/ with node_modules); unset: the repository's",
+    )
     map_tile_url: str | None = Field(
         default=None,
         description="map tiles for the screens ({z}/{x}/{y}); unset: grids on a blank map",

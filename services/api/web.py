@@ -25,6 +25,11 @@ SCREENS = {"app": "网格员", "console": "派遣台", "department": "处置部�
 VENDOR = ("preact", "htm", "leaflet")
 
 
+def frontend_root(setting: str | None) -> Path:
+    """``CITYOPS_FRONTEND_DIR``, else the repository's ``frontend/`` (an editable install)."""
+    return Path(setting) if setting else FRONTEND
+
+
 def install(app: FastAPI, tile_url: str | None, root: Path = FRONTEND) -> None:
     modules = root / "node_modules"
     missing = [name for name in VENDOR if not (modules / name).is_dir()]

@@ -216,6 +216,7 @@ class Stack:
             "CITYOPS_DISPATCH_DATA_DIR": str(self.workdir / "dispatch"),
             "CITYOPS_LOG_LEVEL": self.log_level,
             "CITYOPS_INSTANCE_ID": f"bench-{self.name}",
+            "CITYOPS_ADMIN_TOKEN": OPERATOR_TOKEN,
             **self.extra_env,
         }
         log(f"starting noida-db (kafka :{kafka_port}, elasticsearch :{es_port})")
@@ -287,9 +288,17 @@ def router() -> Router:
     return Router(predictor, tax, jurisdiction.load(), predictor.threshold)
 
 
+# The benches call the API as the operator (X-Admin-Token): citizens' reports, entered.
+OPERATOR_TOKEN = "bench-operator-token-0123456789"
+OPERATOR = {"X-Admin-Token": OPERATOR_TOKEN}
+
+
 def bodies(count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """``count`` distinct report bodies as ``cityops simulate`` posts them (no repeats)."""
-    stream = report_bodies(taxonomy.load(), jurisdiction.load(), seed=seed, repeat_share=0.0)
+    """``count`` distinct report bodies as ``cityops simulate`` posts them (no repeats),
+    all citizens' (the operator enters them, as the 12345 hotline does)."""
+    stream = report_bodies(
+        taxonomy.load(), jurisdiction.load(), seed=seed, repeat_share=0.0, worker_share=0.0
+    )
     return [next(stream) for _ in range(count)]
 
 

@@ -279,6 +279,7 @@ def session(connections: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=connections),
         timeout=aiohttp.ClientTimeout(total=30),
+        headers=_stack.OPERATOR,
     )
 
 

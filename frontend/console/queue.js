@@ -68,7 +68,7 @@ export function QueueTable({ queue, selected, onOpen }) {
   else body = items.map((c) => html`<${Row} key=${c.case_id} c=${c} now=${now} selected=${c.case_id === selected}
     fresh=${fresh.has(c.case_id)} onOpen=${onOpen} />`);
   return html`<table class="queue">
-    <thead><tr><th>案件号</th><th>状态</th><th>时限倒计时</th><th>类别</th><th>责任部门</th><th>街镇</th><th>描述</th></tr></thead>
+    <thead><tr><th>案件号</th><th>状态</th><th title="排序：超期、临期在前；同档按优先级，再按剩余时间">时限倒计时 ↑</th><th>类别</th><th>责任部门</th><th>街镇</th><th>描述</th></tr></thead>
     <tbody id="rows">${body}</tbody>
   </table>`;
 }

@@ -5,7 +5,7 @@
 // for the list again shortly after, since a case may enter, leave or move in the order;
 // events that come close together share one refetch. "resync" (the feed lost its place)
 // refetches too. While the feed is down, the list is polled instead.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { follow } from "./live.js";
 import { errorText } from "./labels.js";
@@ -75,7 +75,22 @@ export function useLiveQueue(query, { onCase } = {}) {
       ? Object.fromEntries(Object.keys(x).map((k) => [k, k in c ? c[k] : x[k]])) : x)) }));
   }
 
-  return { ...page, live, fresh, reload: load, patch };
+  const ordered = useMemo(() => byUrgency(page.items), [page.items]);
+  return { ...page, items: ordered, live, fresh, reload: load, patch };
+}
+
+const SLA_RANK = { breached: 0, warning: 1 };
+const PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+const running = (c) => c.deadline && c.state !== "deferred" && !String(c.stage || "").endsWith(":stopped");
+
+// The work in the order it is due: overdue, then near, then the rest; within each, the most
+// urgent priority; then the nearest running deadline (a paused clock last). The API's
+// queue order has the same first two keys and the arrival time as the third, so this
+// refines one page, it does not reorder across pages.
+export function byUrgency(items) {
+  const key = (c) => [SLA_RANK[c.sla_state] ?? 2, PRIORITY_RANK[c.priority] ?? 4,
+    running(c) ? new Date(c.deadline).getTime() : Number.MAX_SAFE_INTEGER];
+  return items.map((c) => [key(c), c]).sort(([a], [b]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]).map(([, c]) => c);
 }
 
 // A clock that ticks every second, for deadline countdowns.

@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 from cityctl.processes import ServiceProcess
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
-from cityops.contracts import CaseEvent
+from cityops.contracts import CaseEvent, Role
 from cityops.search import CaseIndex, ReadModel, event_id, make_client
 from services.indexer.replay import read_events
 from tests.e2e.conftest import Stack

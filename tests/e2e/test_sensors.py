@@ -293,8 +293,7 @@ def grid_worker_report(point: GeoPoint, key: str) -> dict[str, object]:
         "location": {"lat": point.lat + 0.00004, "lon": point.lon},
         "category_hint": "E0507",
         "photos": [f"https://photos.example/{key}.jpg"],
-        "reporter": {"id": "gw-007", "role": "grid_worker"},
-    }
+    }  # the reporter is the signed-in grid worker
 
 
 def cover_readings(device: Device, start: datetime) -> list[tuple[str, bytes]]:
@@ -339,14 +338,18 @@ async def test_a_cover_alarm_and_a_grid_workers_report_make_one_case_in_either_o
 
         await eventually(alarm_opened, timeout=120, interval=0.2)
         answer = await client.post(
-            "/api/v1/reports", json=grid_worker_report(first, "corr-order-a")
+            "/api/v1/reports",
+            json=grid_worker_report(first, "corr-order-a"),
+            headers=stack.auth(Role.GRID_WORKER),
         )
         assert answer.status_code == 202, answer.text
         report_a = answer.json()["report_id"]
 
         # order B: the report opens the case, the alarm joins it
         answer = await client.post(
-            "/api/v1/reports", json=grid_worker_report(second, "corr-order-b")
+            "/api/v1/reports",
+            json=grid_worker_report(second, "corr-order-b"),
+            headers=stack.auth(Role.GRID_WORKER),
         )
         assert answer.status_code == 202, answer.text
         report_b = answer.json()["report_id"]

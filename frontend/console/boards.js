@@ -55,7 +55,7 @@ export function Hotspots({ open }) {
   const { value, error } = usePolled(() => api("/api/v1/hotspots?size=20"), 30_000);
   if (!value) return html`<div class="board" id="hotspots"><h3>热点</h3><span class="muted">${error ? `暂不可用：${error}` : "加载中…"}</span></div>`;
   return html`<div class="board" id="hotspots"><h3>热点<b>${value.total}</b></h3>
-    ${value.items.length ? html`<ul>${value.items.map((h) => html`<li>
+    ${value.items.length ? html`<ul>${value.items.map((h) => html`<li title=${`${h.category_name || h.category} · ${h.place || h.place_id || ""}${h.count != null ? ` 近${h.window}第 ${h.count} 次` : ""}`}>
         <a class="caselink" href=${"#" + h.case_id} data-open=${h.case_id} onClick=${(e) => { e.preventDefault(); open(h.case_id); }}>${h.case_id}</a>
         <span class=${`tag s-${h.state}`}>${STATE[h.state] || h.state_label}</span>
         ${h.category_name || h.category} · ${h.place || h.place_id || ""}

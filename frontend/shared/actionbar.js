@@ -91,6 +91,7 @@ export function ActionBar({ c, actions, ctx = {}, onDone, title = "操作", idle
           disabled=${busy} aria-keyshortcuts=${a.key} title=${`快捷键 ${a.key.toUpperCase()}`} onClick=${() => trigger(a)}>
           ${a.label}<kbd>${a.key.toUpperCase()}</kbd></button>`)
         : html`<span class="muted idle">${idle}</span>`}
+      ${offered.length > 0 && html`<span class="muted keys">按字母键执行，Enter 确认，Esc 取消</span>`}
     </div>
     ${form && html`<${ActionForm} key=${form.id} a=${form} c=${c} ctx=${ctx} busy=${busy} onSubmit=${run} onCancel=${() => setOpen(null)} />`}
   </div>`;

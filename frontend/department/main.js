@@ -18,6 +18,7 @@ const html = htm.bind(h);
 const VIEWS = [
   ["", "全部待办"], ["dispatched", "待受理"], ["in_progress", "处置中"], ["reported_back", "已反馈待核查"], ["closed", "已结案"],
 ];
+const PAGE_SIZE = 50;
 useScreen("department");
 
 function Queue({ queue, selected, open }) {
@@ -39,10 +40,11 @@ function Queue({ queue, selected, open }) {
 function Department({ user }) {
   const names = useNames();
   const [state, setState] = useState("");
+  const [page, setPage] = useState(1);
   const [selected, open] = useOpenCase();
   const [version, setVersion] = useState(0);
   const [toasts, toast] = useToasts();
-  const query = new URLSearchParams({ sort: "queue", size: "100", ...(state ? { state } : {}) }).toString();
+  const query = new URLSearchParams({ sort: "queue", size: String(PAGE_SIZE), page: String(page), ...(state ? { state } : {}) }).toString();
   const queue = useLiveQueue(query, {
     onCase: (c) => { learn(c); if (c.case_id === location.hash.slice(1)) setVersion((v) => v + 1); },
   });
@@ -61,9 +63,12 @@ function Department({ user }) {
     <main class="work">
       <div class="queuebox">
         <nav class="views">${VIEWS.map(([value, label]) => html`<button type="button" class=${value === state ? "on" : ""}
-          onClick=${() => setState(value)}>${label}</button>`)}</nav>
+          onClick=${() => { setState(value); setPage(1); }}>${label}</button>`)}</nav>
         <p class="muted" id="total">${names.departments[user.department] || user.department} · ${names.towns[user.town] || user.town}：共 ${queue.total} 件</p>
         <div class="listbox"><${Queue} queue=${queue} selected=${selected} open=${open} /></div>
+        ${queue.total > PAGE_SIZE && html`<p class="pager"><button disabled=${page <= 1} onClick=${() => setPage(page - 1)}>上一页</button>
+          第 ${page} 页 / 共 ${Math.ceil(queue.total / PAGE_SIZE)} 页
+          <button disabled=${page * PAGE_SIZE >= queue.total} onClick=${() => setPage(page + 1)}>下一页</button></p>`}
       </div>
       <div class="casebox"><${CaseView} id=${selected} version=${version} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
     </main>

@@ -36,10 +36,12 @@ export const ROLE = {
 export const DIMENSIONS = ["净", "畅", "宁", "和", "美"];
 
 export const pct = (x) => (x == null ? "—" : `${(x * 100).toFixed(1)}%`);
-export const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "");
+// Times read in Beijing time whatever the browser's zone: the city keeps one clock.
+const ZONE = { timeZone: "Asia/Shanghai", hour12: false };
+export const when = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", ZONE) : "");
 export const short = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", {
-  month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false }) : "");
-export const hhmm = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", hour12: false });
+  ...ZONE, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }) : "");
+export const hhmm = (iso) => new Date(iso).toLocaleTimeString("zh-CN", { ...ZONE, hour: "2-digit", minute: "2-digit" });
 
 // "剩 2:14:05" / "已超 1 天 3 小时": a deadline as a countdown from now (ms since epoch).
 export function countdown(iso, now = Date.now()) {

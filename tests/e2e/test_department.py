@@ -31,7 +31,7 @@ from tests.e2e.test_console import (
     sign_in_page,
 )
 from tests.integration.conftest import eventually
-from tests.people import TOWN
+from tests.people import PASSWORD, SEATS, TOWN
 
 pytestmark = pytest.mark.e2e
 __all__ = ["browser_path"]  # the browser fixture, shared with the console's tests
@@ -64,6 +64,18 @@ def site_photo(width: int = 2400, height: int = 1800) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     return out.getvalue()
+
+
+async def not_for_others(page: Any, url: str) -> None:
+    """A dispatcher's account is refused here, in words; the form stays."""
+    await page.goto(url)
+    form = page.locator("main.login form")
+    await pw.expect(form).to_contain_text("处置部门")
+    await form.locator("input[name=username]").fill(SEATS[Role.DISPATCHER].user_id)
+    await form.locator("input[name=password]").fill(PASSWORD)
+    await form.locator("button.primary").click()
+    await pw.expect(form.locator("p.err")).to_contain_text("此页面仅限处置部门使用")
+    await shot(page, "department-login")
 
 
 async def sees_only_its_own(page: Any, mine: list[str], others: list[str]) -> None:
@@ -179,6 +191,7 @@ async def test_department_works_its_own_cases(browser_path: Path, stack: Stack) 
         try:
             errors: list[str] = []
             page = await new_page(browser, errors)
+            await not_for_others(page, f"{stack.api_url}/department/")
             await sign_in_page(page, f"{stack.api_url}/department/", Role.DEPARTMENT)
             await sees_only_its_own(page, [light, pole], others)
             await page.evaluate("window.__same_page = true")

@@ -21,7 +21,7 @@ from services.api.auth.accounts import (
 )
 from services.api.auth.deps import ROLE_LABELS, Admin, Caller
 from services.api.auth.principal import Principal
-from services.api.auth.tokens import InvalidToken, TokenIssuer, TokenVerifier
+from services.api.auth.tokens import InvalidToken, TokenIssuer, TokenVerifier, principal_of
 from services.api.sensors.ratelimit import Buckets, retry_after
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
@@ -103,13 +103,7 @@ def me_of(principal: Principal) -> Me:
 
 def public(record: UserRecord) -> UserPublic:
     return UserPublic(
-        user_id=record.user_id,
-        name=record.name,
-        role=record.role,
-        role_label=ROLE_LABELS.get(record.role, record.role.value),
-        department=record.department,
-        town=record.town,
-        grids=list(record.grids),
+        **me_of(principal_of(record)).model_dump(),
         disabled=record.disabled,
         updated_at=record.updated_at.isoformat(),
         updated_by=record.updated_by,

@@ -8,9 +8,9 @@ import { api, authHeaders } from "./api.js";
 const html = htm.bind(h);
 export const MAX_SIDE = 1600;
 
-// A photo reference is an id (the API's /api/v1/photos/{id}) or, from older reports, a URL.
+// A photo reference is an id (the API's /api/v1/photos/{id}) or an outside http(s) address.
 function photoPath(ref, thumb) {
-  if (/^(https?:|\/)/.test(ref)) return ref;
+  if (ref.startsWith("/")) return ref;
   return `/api/v1/photos/${encodeURIComponent(ref)}${thumb ? "/thumb" : ""}`;
 }
 
@@ -32,13 +32,18 @@ export function Photo({ id, alt = "照片" }) {
   const [src, setSrc] = useState(null);
   const [failed, setFailed] = useState(false);
   useEffect(() => {
+    if (/^https?:/.test(id)) { setSrc(id); return undefined; }  // an outside address: no token to send
     let live = true;
     photoUrl(id, true).then((u) => live && setSrc(u)).catch(() => live && setFailed(true));
     return () => { live = false; };
   }, [id]);
   const open = (e) => {
     e.preventDefault();
-    photoUrl(id, false).then((u) => window.open(u, "_blank", "noopener"));
+    if (/^https?:/.test(id)) window.open(id, "_blank", "noopener");
+    else {
+      const tab = window.open("about:blank", "_blank");  // opened now, while the click counts
+      photoUrl(id, false).then((u) => { if (tab) tab.location.href = u; }).catch(() => tab?.close());
+    }
   };
   if (failed) return html`<span class="photo missing" title=${id}>照片不可用</span>`;
   return html`<a class="photo" href="#" onClick=${open} title="查看原图">

@@ -8,6 +8,7 @@ tests/e2e/artifacts/."""
 
 from __future__ import annotations
 
+import io
 import os
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image, ImageDraw
 
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
@@ -113,6 +115,27 @@ def report_bodies(n: int = 4, seed: int = 23) -> list[dict[str, Any]]:
     for body in (*bodies, outside, hostile):
         body.pop("reporter", None)  # the reporter is the signed-in grid worker
     return [*bodies, outside, hostile]
+
+
+def site_photo(width: int = 2400, height: int = 1800) -> bytes:
+    """A JPEG larger than the screens keep (the department's page shrinks it to 1600 px)."""
+    image = Image.new("RGB", (width, height), (120, 130, 140))
+    pen = ImageDraw.Draw(image)
+    for x in range(0, width, 150):
+        pen.rectangle([x, height // 2, x + 120, height], fill=(90 + x % 120, 90, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+async def with_photo(stack: Stack, body: dict[str, Any]) -> dict[str, Any]:
+    """The report with a photo the grid worker uploaded first."""
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
+        client.headers.update(headers(stack, Role.GRID_WORKER))
+        files = {"file": ("site.jpg", site_photo(800, 600), "image/jpeg")}
+        r = await client.post("/api/v1/photos", files=files)
+        assert r.status_code == 201, r.text
+        return {**body, "photos": [r.json()["photo_id"]]}
 
 
 def headers(stack: Stack, who: Role) -> dict[str, str]:
@@ -239,6 +262,16 @@ async def check_queue(page: Any, cases: list[dict[str, Any]], pending: str) -> N
     await expect(page.locator("section.case p.text")).to_have_text(HOSTILE)
     await expect(page.locator("section.case ol.sources")).to_contain_text(HOSTILE)
     assert await page.evaluate("window.__xss") is None
+
+
+async def check_photo(page: Any, case_id: str) -> None:
+    """A report's photo, fetched with the token, shows as a thumbnail among the sources."""
+    await page.locator(f'#rows tr[data-id="{case_id}"]').click()
+    photo = page.locator("section.case ol.sources .photos img")
+    await pw.expect(photo).to_have_count(1, timeout=WAIT_MS)
+    assert (await photo.get_attribute("src") or "").startswith("blob:")
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    await page.wait_for_function(loaded, arg=await photo.element_handle(), timeout=WAIT_MS)
 
 
 async def check_live_arrival(page: Any, stack: Stack, count: int) -> None:
@@ -435,7 +468,9 @@ async def check_manager(browser: Any, url: str, case_id: str, errors: list[str])
 
 
 async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) -> None:
-    cases = await cases_of(stack, await post_reports(stack, report_bodies()))
+    bodies = report_bodies()
+    bodies[0] = await with_photo(stack, bodies[0])
+    cases = await cases_of(stack, await post_reports(stack, bodies))
     older, newer = await look_alikes(stack)
     cases += [older, newer]
     pending = cases[4]
@@ -452,6 +487,7 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await shot(page, "console-login")
             await sign_in_page(page, url, Role.DISPATCHER)
             await check_queue(page, cases, pending["case_id"])
+            await check_photo(page, cases[0]["case_id"])
             await check_live_arrival(page, stack, len(cases))
             await open_pending(page, pending)
             await shot(page, "console-case")

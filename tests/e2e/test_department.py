@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from cityops.contracts import Role
 from tests.e2e.conftest import Stack
@@ -29,6 +29,7 @@ from tests.e2e.test_console import (
     pw,
     shot,
     sign_in_page,
+    site_photo,
 )
 from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS, TOWN
@@ -53,17 +54,6 @@ async def dispatched(stack: Stack, texts: list[str]) -> dict[str, dict[str, Any]
 
         await eventually(all_there, timeout=120, interval=1)
     return found
-
-
-def site_photo(width: int = 2400, height: int = 1800) -> bytes:
-    """A JPEG larger than the page keeps: it must shrink it to 1600 px before the upload."""
-    image = Image.new("RGB", (width, height), (120, 130, 140))
-    pen = ImageDraw.Draw(image)
-    for x in range(0, width, 150):
-        pen.rectangle([x, height // 2, x + 120, height], fill=(90 + x % 120, 90, 80))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=90)
-    return out.getvalue()
 
 
 async def not_for_others(page: Any, url: str) -> None:

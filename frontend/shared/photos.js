@@ -14,10 +14,18 @@ function photoPath(ref, thumb) {
   return `/api/v1/photos/${encodeURIComponent(ref)}${thumb ? "/thumb" : ""}`;
 }
 
-const cache = new Map();  // path -> Promise<object URL>; photos never change
+// path -> Promise<object URL>. Photos never change; the oldest are let go past CACHED, so
+// a console open all day holds a bounded number of images.
+const CACHED = 300;
+const cache = new Map();
 export function photoUrl(ref, thumb = true) {
   const path = photoPath(ref, thumb);
   if (!cache.has(path)) {
+    if (cache.size >= CACHED) {
+      const [oldest, url] = cache.entries().next().value;
+      cache.delete(oldest);
+      url.then((u) => URL.revokeObjectURL(u)).catch(() => {});
+    }
     const url = fetch(path, { headers: authHeaders() }).then((r) => {
       if (!r.ok) throw new Error(`照片加载失败（${r.status}）`);
       return r.blob();

@@ -41,11 +41,11 @@ function Console({ user }) {
     sessionStorage.setItem(FILTERS_KEY, JSON.stringify(next));
   };
 
-  // J / K (or ↓ / ↑) move through the queue.
+  // J / K move through the queue (the arrow keys keep scrolling the page).
   useEffect(() => {
     function onKey(e) {
       if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "TEXTAREA", "SELECT"].includes(e.target.tagName)) return;
-      const step = { j: 1, ArrowDown: 1, k: -1, ArrowUp: -1 }[e.key];
+      const step = { j: 1, k: -1 }[e.key.toLowerCase()];
       if (!step || !queue.items.length) return;
       e.preventDefault();
       const at = queue.items.findIndex((c) => c.case_id === selected);

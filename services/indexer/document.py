@@ -133,7 +133,15 @@ def _add_sources(doc: Doc, sources: list[dict[str, Any]], count: int | None) -> 
     doc["report_count"] = count if count is not None else doc["report_count"] + len(added)
 
 
-BRIEF_FIELDS = ("source_id", "source_type", "text", "occurred_at", "received_at", "photos")
+BRIEF_FIELDS = (
+    "source_id",
+    "source_type",
+    "text",
+    "occurred_at",
+    "received_at",
+    "photos",
+    "category_hint",  # the class the reporter picked, if any: shown beside the router's
+)
 
 
 def _brief(source: dict[str, Any]) -> dict[str, Any]:

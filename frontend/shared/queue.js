@@ -1,16 +1,19 @@
 // A live case queue: the list from GET /api/v1/cases, kept current by the SSE feed
 // /api/v1/live/cases without reloading the page.
 //
-// A "case" event patches the row at once (so a state change shows immediately) and asks
-// for the list again shortly after, since a case may enter, leave or move in the order;
-// events that come close together share one refetch. "resync" (the feed lost its place)
-// refetches too. While the feed is down, the list is polled instead.
+// A "case" event patches the row at once (so a state change shows immediately, and a case
+// that no longer fits the filters, say one just closed, leaves) and asks for the list again
+// shortly after, and once more when the search index has surely caught up, since a case
+// may enter, leave or move in the order; events that come close together share those
+// refetches. "resync" (the feed lost its place) refetches too. While the feed is down, the
+// list is polled instead.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { follow } from "./live.js";
-import { errorText } from "./labels.js";
+import { errorText, TERMINAL } from "./labels.js";
 
 const REFETCH_MS = 400;
+const SETTLE_MS = 2000;  // the index shows a change within about a second
 const POLL_MS = 15_000;
 
 export function useLiveQueue(query, { onCase } = {}) {
@@ -21,6 +24,7 @@ export function useLiveQueue(query, { onCase } = {}) {
   const items = useRef([]);
   items.current = page.items;
   const timer = useRef(null);
+  const settle = useRef(null);
   const queryRef = useRef(query);
   const onCaseRef = useRef(onCase);
   queryRef.current = query;
@@ -38,6 +42,19 @@ export function useLiveQueue(query, { onCase } = {}) {
   // At most one refetch per REFETCH_MS however busy the feed (a debounce would starve).
   function soon() {
     timer.current ??= setTimeout(() => { timer.current = null; load(); }, REFETCH_MS);
+    settle.current ??= setTimeout(() => { settle.current = null; load(); }, SETTLE_MS);
+  }
+  // The row of ``c`` brought up to date, or dropped when the case no longer fits the query.
+  function replace(c) {
+    setPage((p) => {
+      const held = p.items.find((x) => x.case_id === c.case_id);
+      if (!held || (held.updated_at || "") > (c.updated_at || "")) return p;
+      const next = Object.fromEntries(Object.keys(held).map((k) => [k, k in c ? c[k] : held[k]]));
+      if (!matches(next, queryRef.current)) {
+        return { ...p, items: p.items.filter((x) => x !== held), total: Math.max(0, p.total - 1) };
+      }
+      return { ...p, items: p.items.map((x) => (x === held ? next : x)) };
+    });
   }
 
   useEffect(() => { load(); }, [query]);
@@ -47,7 +64,7 @@ export function useLiveQueue(query, { onCase } = {}) {
       if (type === "case" && data && data.case_id) {
         const held = items.current.find((c) => c.case_id === data.case_id);
         if (held && held.updated_at === data.updated_at) return;  // nothing new (a replay)
-        setPage((p) => ({ ...p, items: p.items.map((c) => (c.case_id === data.case_id ? { ...c, ...data } : c)) }));
+        replace(data);
         setFresh((s) => new Set(s).add(data.case_id));
         setTimeout(() => setFresh((s) => { const n = new Set(s); n.delete(data.case_id); return n; }), 2500);
         onCaseRef.current?.(data);
@@ -59,7 +76,7 @@ export function useLiveQueue(query, { onCase } = {}) {
       setLive(state);
       if (state === "open") soon();  // catch up on what happened while the feed was down
     });
-    return () => { stop(); clearTimeout(timer.current); };
+    return () => { stop(); clearTimeout(timer.current); clearTimeout(settle.current); };
   }, []);
 
   useEffect(() => {
@@ -68,15 +85,21 @@ export function useLiveQueue(query, { onCase } = {}) {
     return () => clearInterval(poll);
   }, [live]);
 
-  // A case read in full (its page was opened or acted on) refreshes its row at once; the
-  // list itself follows when the search index has caught up.
-  function patch(c) {
-    setPage((p) => ({ ...p, items: p.items.map((x) => (x.case_id === c.case_id && (x.updated_at || "") <= (c.updated_at || "")
-      ? Object.fromEntries(Object.keys(x).map((k) => [k, k in c ? c[k] : x[k]])) : x)) }));
-  }
-
   const ordered = useMemo(() => byUrgency(page.items), [page.items]);
-  return { ...page, items: ordered, live, fresh, reload: load, patch };
+  // patch: a case read in full (its page was opened or acted on) refreshes its row at once.
+  // reload: after an action, the list again now and once the index has caught up.
+  return { ...page, items: ordered, live, fresh, reload: soon, patch: replace };
+}
+
+// Whether a case still belongs in a list asked for with ``query`` (the filters a summary
+// can answer: states, and the fields matched exactly; text and source type are left to
+// the next refetch).
+const EXACT = ["department", "town", "category", "dimension", "priority", "sla_state"];
+export function matches(c, query) {
+  const p = new URLSearchParams(query);
+  const states = p.getAll("state");
+  if (states.length ? !states.includes(c.state) : TERMINAL.has(c.state)) return false;
+  return EXACT.every((k) => !p.get(k) || c[k] === p.get(k));
 }
 
 const SLA_RANK = { breached: 0, warning: 1 };

@@ -355,8 +355,9 @@ async def merge_look_alike(page: Any, older: dict[str, Any], newer: dict[str, An
     )
 
 
-async def split_off(page: Any, older: dict[str, Any]) -> None:
-    """The merged case holds two reports; S splits the second off again as a case of its own."""
+async def split_off(page: Any, older: dict[str, Any]) -> str:
+    """The merged case holds two reports; S splits the second off again as a case of its own
+    (returned)."""
     expect = pw.expect
     view = page.locator("section.case")
     await page.locator(f'#rows tr[data-id="{older["case_id"]}"]').click()
@@ -369,6 +370,27 @@ async def split_off(page: Any, older: dict[str, Any]) -> None:
     await expect(page.locator(".toasts")).to_contain_text("「拆分」已执行", timeout=WAIT_MS)
     detached = view.locator("section.timeline li").filter(has_text="拆分来源")
     await expect(detached).to_contain_text("新案件", timeout=WAIT_MS)
+    return str(await detached.locator("a.caselink").inner_text())
+
+
+async def register_then_reject(page: Any, case_id: str) -> None:
+    """The split-off case waits as 待立案: R registers it, X with a reason rejects it, and it
+    leaves the queue of work to do."""
+    expect = pw.expect
+    view = page.locator("section.case")
+    await page.goto(f"{page.url.split('#')[0]}#{case_id}")
+    await expect(view.locator("h2")).to_contain_text("待立案", timeout=WAIT_MS)
+    await page.keyboard.press("r")
+    await expect(page.locator(".toasts")).to_contain_text("「立案」已执行", timeout=WAIT_MS)
+    await expect(view.locator("h2")).to_contain_text("已立案", timeout=WAIT_MS)
+    await page.keyboard.press("x")
+    reason = view.locator("form.actform input[name=reason]")
+    await expect(reason).to_be_focused()
+    await reason.fill("与已结案件为同一问题")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".toasts")).to_contain_text("「不予立案」已执行", timeout=WAIT_MS)
+    await expect(view.locator("h2")).to_contain_text("不予立案", timeout=WAIT_MS)
+    await expect(page.locator(f'#rows tr[data-id="{case_id}"]')).to_have_count(0, timeout=WAIT_MS)
 
 
 async def page_back_the_timeline(page: Any, case_id: str) -> None:
@@ -496,10 +518,11 @@ async def test_console_queue_and_case_actions(browser_path: Path, stack: Stack) 
             await check_refusals(page, pending)
             await shot(page, "console-refused")
             await merge_look_alike(page, older, newer)
-            await split_off(page, older)
+            split = await split_off(page, older)
             await page_back_the_timeline(page, older["case_id"])
             await docs_shot(page, older["case_id"])
             await verify_and_close(page, stack, older["case_id"])
+            await register_then_reject(page, split)
             await check_manager(browser, url, pending["case_id"], errors)
             assert await page.evaluate("window.__xss") is None
             assert not errors, errors

@@ -61,7 +61,7 @@ function Similar({ c, items, error, canAct, onDone }) {
       : !items.length ? html`<p class="muted">附近没有相似案件</p>`
       : html`<ul>${items.map((s) => html`<li data-similar=${s.case_id}>
           <a class="caselink" href=${"#" + s.case_id}>${s.case_id}</a> <span class=${`tag s-${s.state}`}>${s.state_label}</span>
-          ${" "}${s.category_name} · 相距 ${s.distance_m != null ? `${Math.round(s.distance_m)} 米` : "—"} · 相关度 ${Number(s.score || 0).toFixed(2)}
+          ${" "}${s.category_name} · 相距 ${s.distance_m != null ? `${Math.round(s.distance_m)} 米` : "—"} · 相似度 ${Math.round(Number(s.score || 0) * 100)}%
           <br /><span class="muted">${s.text}</span>
           ${canAct && html` <button type="button" class="merge" disabled=${Boolean(busy)} title="两案合为一案：较新的并入较早的" onClick=${() => merge(s)}>合并</button>`}
         </li>`)}</ul>`}

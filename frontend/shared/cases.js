@@ -6,7 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
 import { api } from "./api.js";
 import { SOURCE, when, errorText } from "./labels.js";
-import { learn } from "./taxonomy.js";
+import { learn, useNames } from "./taxonomy.js";
 import { Photos } from "./photos.js";
 
 const html = htm.bind(h);
@@ -48,17 +48,22 @@ export function useCase(id, version, onLoaded) {
   return state.c?.case_id === id ? state : { c: null, error: state.error };
 }
 
-function Source({ s }) {
-  const who = s.sensor ? `设备 ${s.sensor.device_id}` : s.source_type === "proactive" ? "系统" : (s.reporter?.name || s.reporter?.id || "");
+function Source({ s, names }) {
+  // a case's source brief names its reporter by id (services/indexer/document.py)
+  const reporter = typeof s.reporter === "string" ? s.reporter : (s.reporter?.name || s.reporter?.id || "");
+  const who = s.sensor ? `设备 ${s.sensor.device_id}` : s.source_type === "proactive" ? "系统" : reporter;
+  const picked = s.category_hint && (names.categories[s.category_hint] || s.category_hint);
   return html`<li><span class=${`tag src-${s.source_type}`}>${SOURCE[s.source_type] || s.source_type}</span>
-    <span class="muted"> ${who} · ${when(s.received_at || s.occurred_at)}</span><br />${s.text}
+    <span class="muted"> ${who} · ${when(s.received_at || s.occurred_at)}</span>
+    ${picked && html`<span class="tag hint" title="上报人自选的类别，供参考">上报人选：${picked}</span>`}<br />${s.text}
     <${Photos} ids=${s.photos} /></li>`;
 }
 
 export function Sources({ c }) {
   const sources = c.sources || [];
+  const names = useNames();
   return html`<section class="sources"><h3>来源 <span class="muted">${c.report_count ?? sources.length} 条</span></h3>
-    <ol class="sources">${sources.map((s) => html`<${Source} key=${s.source_id} s=${s} />`)}</ol></section>`;
+    <ol class="sources">${sources.map((s) => html`<${Source} key=${s.source_id} s=${s} names=${names} />`)}</ol></section>`;
 }
 
 // The latest timeline entry of ``kind`` (the timeline is in seq order).

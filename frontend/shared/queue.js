@@ -15,6 +15,7 @@ import { errorText, TERMINAL } from "./labels.js";
 const REFETCH_MS = 400;
 const SETTLE_MS = 2000;  // the index shows a change within about a second
 const POLL_MS = 15_000;
+const KNOWN = 2000;  // newest versions remembered, to correct a list the index has not caught up
 
 export function useLiveQueue(query, { onCase } = {}) {
   const [page, setPage] = useState({ items: [], total: 0, loaded: false, error: "" });
@@ -27,6 +28,7 @@ export function useLiveQueue(query, { onCase } = {}) {
   const settle = useRef(null);
   const queryRef = useRef(query);
   const onCaseRef = useRef(onCase);
+  const known = useRef(new Map());  // case id → the newest summary seen (feed or case page)
   queryRef.current = query;
   onCaseRef.current = onCase;
 
@@ -34,7 +36,13 @@ export function useLiveQueue(query, { onCase } = {}) {
     const ticket = ++latest.current;
     try {
       const body = await api(`/api/v1/cases?${queryRef.current}`);
-      if (ticket === latest.current) setPage({ items: body.items, total: body.total, loaded: true, error: "" });
+      if (ticket !== latest.current) return;
+      // A search can lag the feed and the case page (the index refreshes about once a
+      // second, slower under load): rows we know a newer version of take it, and leave
+      // the list if it no longer fits (a case just closed stays out).
+      const fresh = reconcile(body.items, queryRef.current, known.current);
+      const gone = body.items.length - fresh.length;
+      setPage({ items: fresh, total: Math.max(0, body.total - gone), loaded: true, error: "" });
     } catch (e) {
       if (ticket === latest.current) setPage((p) => ({ ...p, loaded: true, error: errorText(e) }));
     }
@@ -46,6 +54,7 @@ export function useLiveQueue(query, { onCase } = {}) {
   }
   // The row of ``c`` brought up to date, or dropped when the case no longer fits the query.
   function replace(c) {
+    remember(known.current, c);
     setPage((p) => {
       const held = p.items.find((x) => x.case_id === c.case_id);
       if (!held || (held.updated_at || "") > (c.updated_at || "")) return p;
@@ -63,7 +72,10 @@ export function useLiveQueue(query, { onCase } = {}) {
     const stop = follow("/api/v1/live/cases", (type, data) => {
       if (type === "case" && data && data.case_id) {
         const held = items.current.find((c) => c.case_id === data.case_id);
-        if (held && held.updated_at === data.updated_at) return;  // nothing new (a replay)
+        if (held && held.updated_at === data.updated_at) {  // shown already (the case page)
+          remember(known.current, data);
+          return;
+        }
         replace(data);
         setFresh((s) => new Set(s).add(data.case_id));
         setTimeout(() => setFresh((s) => { const n = new Set(s); n.delete(data.case_id); return n; }), 2500);
@@ -89,6 +101,25 @@ export function useLiveQueue(query, { onCase } = {}) {
   // patch: a case read in full (its page was opened or acted on) refreshes its row at once.
   // reload: after an action, the list again now and once the index has caught up.
   return { ...page, items: ordered, live, fresh, reload: soon, patch: replace };
+}
+
+function remember(map, c) {
+  const held = map.get(c.case_id);
+  if (held && (held.updated_at || "") > (c.updated_at || "")) return;
+  map.delete(c.case_id);  // re-inserted last: the map drops the longest unchanged first
+  map.set(c.case_id, { ...held, ...c });
+  if (map.size > KNOWN) map.delete(map.keys().next().value);
+}
+
+// ``items`` from a search, each row replaced by a newer version ``known`` holds, and
+// dropped if that version no longer fits ``query``.
+export function reconcile(items, query, known) {
+  return items.flatMap((row) => {
+    const newer = known.get(row.case_id);
+    if (!newer || (newer.updated_at || "") <= (row.updated_at || "")) return [row];
+    const next = Object.fromEntries(Object.keys(row).map((k) => [k, k in newer ? newer[k] : row[k]]));
+    return matches(next, query) ? [next] : [];
+  });
 }
 
 // Whether a case still belongs in a list asked for with ``query`` (the filters a summary

@@ -233,6 +233,10 @@ async def test_one_case_from_report_to_close(
             await close(console, case_id)
             closed = await office.case(case_id)
             assert closed["state"] == "closed", closed
+            # and the case leaves the console's 待办 queue by itself
+            await pw.expect(console.locator(f'#rows tr[data-id="{case_id}"]')).to_have_count(
+                0, timeout=WAIT_MS
+            )
             assert who_did_what(closed) == STORY, closed["timeline"]
             await closed_in_my_reports(app, report_id)
             await screens.all("closed")

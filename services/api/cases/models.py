@@ -145,7 +145,7 @@ class SimilarCase(BaseModel):
     text: str | None
     grid: str | None
     distance_m: float | None = Field(description="与本案的距离（米）")
-    score: float = Field(description="相似度得分（越高越像同一件事）")
+    score: float = Field(description="相似度：0–1，与本组中最像的一件相比（1 为最像）")
     created_at: datetime
 
 

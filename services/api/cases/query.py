@@ -18,6 +18,7 @@ SORTS: dict[CaseSort, list[dict[str, Any]]] = {
     CaseSort.QUEUE: [
         {"sla_rank": {"order": "asc", "missing": "_last"}},
         {"priority_rank": {"order": "asc", "missing": "_last"}},
+        {"deadline": {"order": "asc", "missing": "_last"}},  # the nearest deadline first
         {"created_at": "asc"},
         {"case_id": "asc"},
     ],

@@ -135,7 +135,9 @@ class CaseService:
             return SimilarPage(case_id=doc["case_id"], items=[])
         except (EsConnectionError, EsTimeout) as exc:
             raise DependencyUnavailable(UNAVAILABLE) from exc
-        items = [candidate(doc, hit) for hit in found["hits"]["hits"]]
+        hits = found["hits"]["hits"]
+        best = max((float(h.get("_score") or 0.0) for h in hits), default=0.0)
+        items = [candidate(doc, hit, best) for hit in hits]
         return SimilarPage(case_id=doc["case_id"], items=items)
 
     async def exists(self, case_id: str) -> bool:

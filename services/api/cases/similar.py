@@ -53,7 +53,7 @@ def distance_m(a: dict[str, float] | None, b: dict[str, float] | None) -> float 
     return round(2 * EARTH_M * math.asin(math.sqrt(h)), 1)
 
 
-def candidate(doc: dict[str, Any], hit: dict[str, Any]) -> SimilarCase:
+def candidate(doc: dict[str, Any], hit: dict[str, Any], best: float) -> SimilarCase:
     other = hit["_source"]
     return SimilarCase(
         case_id=other["case_id"],
@@ -64,6 +64,6 @@ def candidate(doc: dict[str, Any], hit: dict[str, Any]) -> SimilarCase:
         text=other.get("text"),
         grid=other.get("grid"),
         distance_m=distance_m(doc.get("location"), other.get("location")),
-        score=round(float(hit.get("_score") or 0.0), 3),
+        score=round(float(hit.get("_score") or 0.0) / best, 3) if best > 0 else 0.0,
         created_at=other["created_at"],
     )

@@ -68,6 +68,7 @@ CASE_MAPPINGS: dict[str, Any] = {
         "model_version": {"type": "keyword"},
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        "indexed_at": {"type": "date"},  # when the indexer wrote it: the live feed's cursor
         "stage": {"type": "keyword"},
         "deadline": {"type": "date"},
         "sla_state": {"type": "keyword"},

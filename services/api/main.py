@@ -31,6 +31,7 @@ from services.api.catalogue import router as catalogue_router
 from services.api.hotspots.views import router as hotspots_router
 from services.api.limits import BodyLimit
 from services.api.overview.views import router as overview_router
+from services.api.reports import router as ingest_router
 from services.api.sensors import views as sensor_views
 from services.api.sensors.service import SensorServices
 from services.api.settings import ApiSettings
@@ -38,7 +39,6 @@ from services.api.stats.service import StatsService
 from services.api.stats.views import router as stats_router
 from services.ingest.ledger import IntakeLedger
 from services.ingest.service import IngestService
-from services.ingest.views import router as ingest_router
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 
 from elasticsearch import Elasticsearch
 
@@ -26,7 +27,7 @@ from cityops.search import ReadModel, ensure_read_model
 from cityops.settings import CommonSettings
 from services.indexer.batch import Item, Targets, Write, operations, plan
 from services.indexer.document import Doc, fold_all
-from services.indexer.writer import refused
+from services.indexer.writer import refused, stamp
 
 log = logging.getLogger(__name__)
 CHUNK = 1000  # writes per bulk request
@@ -84,6 +85,7 @@ def replay(
         es.indices.create(index=name)
     items: list[Item] = [*read_events(settings, progress), *read_outcomes(settings, progress)]
     writes = plan(items, {}, fresh)
+    stamp(writes, fresh.cases, datetime.now(UTC))  # as the live indexer does (indexed_at)
     cases = sum(1 for w in writes if w.meta["_index"] == fresh.cases)
     failed = write_all(es, writes)
     es.indices.refresh(index=",".join(fresh))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -66,6 +67,7 @@ class IndexReadModel:
             writes = plan(items, await self.current(case_ids), self.to)
             if not writes:
                 return {}
+            stamp(writes, self.to.cases, datetime.now(UTC))
             response = await self.es.bulk(operations=operations(writes))
         except (ConnectionError, TransportError) as exc:
             raise DependencyUnavailable(f"elasticsearch: {exc}") from exc
@@ -81,6 +83,15 @@ class IndexReadModel:
             return {}
         response = await self.es.mget(index=self.to.cases, ids=case_ids)
         return {d["_id"]: d["_source"] for d in response["docs"] if d.get("found")}
+
+
+def stamp(writes: Sequence[Write], cases: str, now: datetime) -> None:
+    """Marks each case document with when it is written (``indexed_at``): the live feed
+    reads changes by it, since a document is searchable only after it is written, and an
+    event's own time (``updated_at``) can be older by as long as the indexer lagged."""
+    for write in writes:
+        if write.meta["_index"] == cases:
+            write.doc["indexed_at"] = now.isoformat()
 
 
 def refused(

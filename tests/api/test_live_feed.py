@@ -87,12 +87,13 @@ def ids(docs: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 def test_the_cursor_starts_at_the_end_of_the_index_and_looks_back() -> None:
     cursor = ChangeCursor(lookback_ms=5_000)
-    assert cursor.search()["query"] == {"match_all": {}}  # an empty index: from the start
+    # an empty index: from the start (every document the indexer has stamped)
+    assert cursor.search()["query"] == {"exists": {"field": "indexed_at"}}
     cursor.start_at([hit("LGA", 4, 1_000_000)])
     assert cursor.since_ms == 995_000
     request = cursor.search(after=[995_100, "LGA"])
-    assert request["query"]["range"]["updated_at"]["gte"] == 995_000
-    assert request["sort"] == [{"updated_at": "asc"}, {"case_id": "asc"}]
+    assert request["query"]["range"]["indexed_at"]["gte"] == 995_000
+    assert request["sort"] == [{"indexed_at": "asc"}, {"case_id": "asc"}]
     assert request["search_after"] == [995_100, "LGA"] and request["size"] == PAGE
 
 

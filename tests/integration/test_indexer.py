@@ -50,7 +50,12 @@ async def snapshot(es: AsyncElasticsearch, to: Targets) -> dict[str, dict[str, A
     out = {}
     for kind, index in zip(to._fields, to, strict=True):
         found = await es.search(index=index, query={"match_all": {}}, size=200)
-        out[kind] = {h["_id"]: h["_source"] for h in found["hits"]["hits"]}
+        # indexed_at is when a document was written (the live feed's cursor): it differs by
+        # design between two writes of the same events; everything else must not
+        out[kind] = {
+            h["_id"]: {k: v for k, v in h["_source"].items() if k != "indexed_at"}
+            for h in found["hits"]["hits"]
+        }
     return out
 
 

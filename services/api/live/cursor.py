@@ -1,13 +1,14 @@
 """How far the live feed has read the case index: pure, no I/O.
 
-Each poll asks for the cases with ``updated_at >= since``, sorted by (``updated_at``,
-``case_id``), a page at a time. ``since`` trails the newest ``updated_at`` seen by
-``lookback``, because a case document becomes searchable a little after its event time
-(the indexer batches, the index refreshes about once a second), and a case whose event is
-slightly older than one already read must still be found. What was already sent is
-remembered by (case id, seq) for exactly as long as it can come back (its ``updated_at`` is
-at or after ``since``), so nothing is sent twice and the memory holds only the changes of
-the last ``lookback``.
+Each poll asks for the cases with ``indexed_at >= since``, sorted by (``indexed_at``,
+``case_id``), a page at a time. ``indexed_at`` is when the indexer wrote the document
+(``services/indexer/writer.py``), not the event's time: an indexer that lags behind the
+workflow would otherwise write documents whose time the cursor has already passed.
+``since`` trails the newest ``indexed_at`` seen by ``lookback``, because a written document
+becomes searchable a little later (the index refreshes about once a second, slower under
+load). What was already sent is remembered by (case id, seq) for exactly as long as it can
+come back (its ``indexed_at`` is at or after ``since``), so nothing is sent twice and the
+memory holds only the changes of the last ``lookback``.
 
 The cost of a poll is the number of changes within ``lookback``: it does not grow with the
 number of cases in the index.
@@ -23,8 +24,9 @@ PAGE = 500
 MAX_PAGES = 10  # a poll reads at most this many pages; the next poll goes on
 
 Doc = dict[str, Any]
-Hit = dict[str, Any]  # an Elasticsearch hit: ``_source`` and ``sort`` ([updated_at ms, case_id])
-SORT = [{"updated_at": "asc"}, {"case_id": "asc"}]
+Hit = dict[str, Any]  # an Elasticsearch hit: ``_source`` and ``sort`` ([indexed_at ms, case_id])
+FIELD = "indexed_at"
+SORT = [{FIELD: "asc"}, {"case_id": "asc"}]
 # a case summary needs none of these (the list route leaves them out too)
 EXCLUDES = ["sources", "suggestions", "milestones"]
 
@@ -39,10 +41,10 @@ class ChangeCursor:
 
     @staticmethod
     def latest_search() -> dict[str, Any]:
-        """The keyword arguments of ``es.search`` for the newest ``updated_at``."""
+        """The keyword arguments of ``es.search`` for the newest ``indexed_at``."""
         return {
-            "query": {"match_all": {}},
-            "sort": [{"updated_at": "desc"}],
+            "query": {"exists": {"field": FIELD}},
+            "sort": [{FIELD: "desc"}],
             "size": 1,
             "source_includes": ["case_id"],
             "track_total_hits": False,
@@ -57,9 +59,9 @@ class ChangeCursor:
     def search(self, after: list[Any] | None = None, size: int = PAGE) -> dict[str, Any]:
         """The keyword arguments of ``es.search`` for the next page of this poll."""
         query: dict[str, Any] = (
-            {"match_all": {}}
+            {"exists": {"field": FIELD}}
             if self.since_ms is None
-            else {"range": {"updated_at": {"gte": self.since_ms, "format": "epoch_millis"}}}
+            else {"range": {FIELD: {"gte": self.since_ms, "format": "epoch_millis"}}}
         )
         request: dict[str, Any] = {
             "query": query,

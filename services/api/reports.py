@@ -1,3 +1,5 @@
+"""``POST /api/v1/reports``: the intake route the API hosts (the rules live in services/ingest)."""
+
 from __future__ import annotations
 
 from typing import Annotated

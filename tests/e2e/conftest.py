@@ -14,6 +14,7 @@ from cityops.contracts import Role
 from cityops.provision import provision
 from cityops.settings import CommonSettings
 from tests.conftest import Infra
+from tests.e2e.browser import chromium_path
 from tests.people import ADMIN_TOKEN, AUTH_SECRET, PASSWORD, SEATS, user_of
 
 pytestmark = pytest.mark.e2e
@@ -100,3 +101,10 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     finally:
         for proc in procs.values():
             proc.stop()
+
+
+@pytest.fixture(scope="session")  # session: checked before the servers start
+def browser_path() -> Path:
+    """Debian's chromium for Playwright (tests/e2e/browser.py): a skip outside CI without
+    it, a failure under ``CI=true``."""
+    return chromium_path()

@@ -20,8 +20,8 @@ from PIL import Image
 
 from cityops import jurisdiction
 from cityops.contracts import Role
+from tests.e2e.browser import CHROMIUM_ARGS
 from tests.e2e.conftest import Stack
-from tests.e2e.test_console import CHROMIUM_ARGS, browser_path  # noqa: F401 - a fixture
 from tests.e2e.test_department import site_photo
 from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS, TOWN, sign_in
@@ -443,7 +443,7 @@ async def all_my_reports(page: Any, report_id: str) -> None:
 
 
 async def test_app_offline_report_and_verification(
-    browser_path: Path,  # noqa: F811 - the fixture imported above
+    browser_path: Path,
     stack: Stack,
     tmp_path: Path,
 ) -> None:

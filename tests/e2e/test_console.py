@@ -9,7 +9,6 @@ tests/e2e/artifacts/."""
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -23,54 +22,22 @@ from cityops import jurisdiction, taxonomy
 from cityops.contracts import Role, Suggestion
 from cityops.contracts.states import STATE_LABELS
 from cityops.kafka import encode
+from tests.e2e.browser import CHROMIUM_ARGS, WAIT_MS, pw
 from tests.e2e.conftest import Stack
 from tests.e2e.drill import classified
 from tests.e2e.test_sensors import produce
 from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS, TOWN, sign_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SCREEN = {"width": 1440, "height": 900}
 # Inside Shanghai (intake accepts it) but outside Lingang: no town, so the router
 # abstains and the case waits for a dispatcher as 待立案.
 PEOPLES_SQUARE = {"lat": 31.2304, "lon": 121.4737}
 HOSTILE = '<img src=x onerror="window.__xss=1">路灯不亮'
-WAIT_MS = 30_000
 CHOSEN_GRID, MARKER = "#c2410c", "#b91c1c"  # the case's grid and location (shared/map.js)
 
 pytestmark = pytest.mark.e2e
-
-try:
-    import playwright.async_api as pw
-except ImportError:  # reported by the browser fixture: a skip here, a failure in CI
-    pw = None  # type: ignore[assignment]  # the fixture below turns this into a skip or a failure
-
-
-@pytest.fixture(scope="session")  # session: checked before the servers start
-def browser_path() -> Path:
-    """Debian's chromium, driven by Playwright. Outside CI a machine without them skips this
-    test; in CI (``CI=true``, where ``make install`` installs chromium) it fails instead,
-    so a broken install can never pass as a skip."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"{CHROMIUM} is missing (apt-get install chromium fonts-wqy-zenhei)")
-    if pw is None:
-        missing.append("playwright is not importable (make install adds it)")
-    if missing:
-        reason = "; ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the console's browser test cannot run: {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 async def new_page(browser: Any, errors: list[str]) -> Any:

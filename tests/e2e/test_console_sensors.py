@@ -18,22 +18,13 @@ from cityops.contracts import Role
 from cityops.contracts.devices import Device
 from cityops.kafka import encode
 from services.sensors import alarms, hotspots
+from tests.e2e.browser import CHROMIUM_ARGS, WAIT_MS, pw
 from tests.e2e.conftest import Stack
-from tests.e2e.test_console import (
-    CHROMIUM_ARGS,
-    WAIT_MS,
-    browser_path,
-    headers,
-    new_page,
-    pw,
-    shot,
-    sign_in_page,
-)
+from tests.e2e.test_console import headers, new_page, shot, sign_in_page
 from tests.e2e.test_sensors import devices, grid_points, produce, reading, register_all
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser_path"]  # the browser fixture, shared with the console's other test
 
 
 def depth(minute: int, drains: bool) -> float:

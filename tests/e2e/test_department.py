@@ -17,16 +17,13 @@ import pytest
 from PIL import Image
 
 from cityops.contracts import Role
+from tests.e2e.browser import CHROMIUM_ARGS, WAIT_MS, pw
 from tests.e2e.conftest import Stack
 from tests.e2e.test_console import (
     CHOSEN_GRID,
-    CHROMIUM_ARGS,
-    WAIT_MS,
-    browser_path,
     headers,
     new_page,
     open_cases,
-    pw,
     shot,
     sign_in_page,
     site_photo,
@@ -35,7 +32,6 @@ from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS, TOWN
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser_path"]  # the browser fixture, shared with the console's tests
 
 STREETLIGHT, MANHOLE = "C0109", "C0102"  # roads_infrastructure's, water's
 OTHER_TOWN = "nicheng"

@@ -14,22 +14,15 @@ import pytest
 from cityctl.simulate import reports
 from cityops import jurisdiction, taxonomy
 from cityops.contracts import Role
+from tests.e2e.browser import CHROMIUM_ARGS, WAIT_MS, pw
 from tests.e2e.conftest import Stack
-from tests.e2e.test_console import (
-    CHROMIUM_ARGS,
-    WAIT_MS,
-    browser_path,
-    cases_of,
-    post_reports,
-    pw,
-)
+from tests.e2e.test_console import cases_of, post_reports
 from tests.e2e.test_console_sensors import raise_hotspot
 from tests.e2e.test_sensors import devices, grid_points
 from tests.integration.conftest import eventually
 from tests.people import PASSWORD, SEATS
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser_path"]  # the browser fixture, shared with the console's tests
 
 SCREENSHOT = Path("/tmp/cityops-overview.png")
 DIMENSIONS = ["净", "畅", "宁", "和", "美"]

@@ -35,6 +35,7 @@ import pytest
 
 from cityops.contracts import Role
 from tests.e2e import test_app, test_console, test_department
+from tests.e2e.browser import CHROMIUM_ARGS, WAIT_MS, pw
 from tests.e2e.conftest import Stack
 from tests.e2e.test_app import (
     DRAGGED_GRID,
@@ -48,20 +49,11 @@ from tests.e2e.test_app import (
     sign_in_app,
     verify,
 )
-from tests.e2e.test_console import (
-    CHROMIUM_ARGS,
-    WAIT_MS,
-    browser_path,
-    dispatch_by_keys,
-    new_page,
-    pw,
-    sign_in_page,
-)
+from tests.e2e.test_console import dispatch_by_keys, new_page, sign_in_page
 from tests.e2e.test_department import report_back
 from tests.people import SEATS, TOWN
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser_path"]  # the browser fixture, shared with the screens' tests
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "story"
 DEPARTMENT = "roads_infrastructure"

@@ -97,8 +97,12 @@ grafana-schema: test-deps
 	[ "$(REQUIRE_TEST_DEPS)" != 1 ]
 
 ## test: install everything and run the whole suite (unit, integration, e2e, compose)
+# The suite in two runs: everything but the end-to-end tests on two workers (pytest-xdist;
+# each worker starts its own stand-ins), then the end-to-end tests one at a time (each
+# runs the whole system as processes, and the kill drills want the cores to themselves).
 test: install test-deps grafana-schema
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not e2e" -n 2
+	$(BIN)/python -m pytest -q -m e2e
 
 ## test-fast: only the tests that need no server
 test-fast: install

@@ -72,8 +72,11 @@ export function useLiveQueue(query, { onCase } = {}) {
     const stop = follow("/api/v1/live/cases", (type, data) => {
       if (type === "case" && data && data.case_id) {
         const held = items.current.find((c) => c.case_id === data.case_id);
-        if (held && held.updated_at === data.updated_at) {  // shown already (the case page)
+        if (held && held.updated_at === data.updated_at) {
+          // the row shows it already (the case page, or a list that caught up first); the
+          // open case's view may not: let it read the case again
           remember(known.current, data);
+          onCaseRef.current?.(data);
           return;
         }
         replace(data);

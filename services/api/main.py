@@ -66,9 +66,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         people = accounts_feed(settings, accounts)
         people.start()  # sign-in answers 503 until the accounts are read
         app.state.accounts, app.state.accounts_loaded = accounts, people.caught_up
-        app.state.account_service = AccountService(
-            producer, settings.topics, accounts, people.caught_up
-        )
+        app.state.account_service = AccountService(producer, settings.topics, accounts)
         app.state.issuer, app.state.verifier = _identity(settings, accounts)
         app.state.login_guard = LoginGuard(settings.login_attempts, settings.login_window_s)
         lag = asyncio.ensure_future(api_metrics.export_lag(settings, settings.lag_scrape_s))

@@ -57,6 +57,9 @@ class Cases:
             report_id="r-1", case_id=CASE["case_id"], state="dispatched", state_label="已派遣"
         )
 
+    async def own_cases(self, principal: Principal) -> frozenset[str]:
+        return frozenset()  # nobody here reported the case
+
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:

@@ -7,7 +7,6 @@ the instance that made a change sees it at once; the others see it when they rea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -94,9 +93,8 @@ class AccountService:
         producer: BackgroundProducer,
         topics: Topics,
         accounts: Accounts,
-        loaded: asyncio.Event,
     ) -> None:
-        self.producer, self.topics, self.accounts, self.loaded = producer, topics, accounts, loaded
+        self.producer, self.topics, self.accounts = producer, topics, accounts
 
     async def add(self, record: UserRecord) -> UserRecord:
         if self.accounts.get(record.user_id) is not None:

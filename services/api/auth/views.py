@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -135,13 +136,12 @@ Service = Annotated[AccountService, Depends(_service)]
 
 def _tokens(request: Request, record: UserRecord) -> Tokens:
     pair = _issuer(request).issue(record)
-    principal = request.app.state.verifier.verify(pair.access_token)
     return Tokens(
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
         expires_in=pair.expires_in,
         refresh_expires_in=pair.refresh_expires_in,
-        user=me_of(principal),
+        user=me_of(principal_of(record)),
     )
 
 
@@ -236,9 +236,9 @@ async def reset_password(
         raise HTTPException(422, str(exc)) from exc
 
 
-async def _change(change: object) -> UserPublic:
+async def _change(change: Awaitable[UserRecord]) -> UserPublic:
     try:
-        record = await change  # type: ignore[misc]
+        record = await change
     except UnknownAccount as exc:
         raise HTTPException(404, str(exc)) from exc
     return public(record)

@@ -59,14 +59,14 @@ async def my_reports(cases: CaseService, intake: str, principal: Principal) -> M
     )
     sources = {
         s["source_id"]: s["case_id"]
-        for s in await cases._mget(cases.model.sources.alias, [r["report_id"] for r in ledger])
+        for s in await cases.mget(cases.model.sources.alias, [r["report_id"] for r in ledger])
     }
     docs = {
         d["case_id"]: d
-        for d in await cases._mget(cases.model.cases.alias, sorted(set(sources.values())))
+        for d in await cases.mget(cases.model.cases.alias, sorted(set(sources.values())))
     }
     merged = sorted({d["merged_into"] for d in docs.values() if d.get("merged_into")} - set(docs))
-    docs.update({d["case_id"]: d for d in await cases._mget(cases.model.cases.alias, merged)})
+    docs.update({d["case_id"]: d for d in await cases.mget(cases.model.cases.alias, merged)})
     items = []
     for entry in ledger:
         case = docs.get(sources.get(entry["report_id"], ""))

@@ -100,7 +100,7 @@ class CaseService:
         self, case_id: str, last_seq: int, before_seq: int | None, size: int
     ) -> TimelinePage:
         ids = timeline_page_ids(case_id, last_seq, before_seq, size)
-        entries = await self._mget(self.model.events.alias, ids)
+        entries = await self.mget(self.model.events.alias, ids)
         items = [TimelineEntry.model_validate(e) for e in entries]
         first = int(ids[0].rsplit(":", 1)[1]) if ids else 1
         return TimelinePage(case_id=case_id, items=items, before_seq=first if first > 1 else None)
@@ -196,7 +196,7 @@ class CaseService:
         source: dict[str, Any] = found["_source"]
         return source
 
-    async def _mget(self, index: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def mget(self, index: str, ids: Sequence[str]) -> list[dict[str, Any]]:
         if not ids:
             return []
         try:

@@ -25,7 +25,6 @@ from services.api.cases.models import CaseSummary
 from services.api.live.audience import Subscriber, fan_out
 from services.api.live.cursor import MAX_PAGES, PAGE, ChangeCursor, sort_after
 from services.api.live.mailbox import Frame
-from services.api.photos.access import own_cases
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +44,8 @@ class CaseSource(Protocol):
     model: ReadModel
 
     def summary(self, doc: dict[str, Any]) -> CaseSummary: ...
+
+    async def own_cases(self, principal: Principal) -> frozenset[str]: ...
 
 
 class CaseFeed:
@@ -173,7 +174,7 @@ class CaseFeed:
             if not subscriber.own_cases_due(now):
                 continue
             try:
-                subscriber.own_cases = await own_cases(self.source(), subscriber.principal)
+                subscriber.own_cases = await self.source().own_cases(subscriber.principal)
             except (TransportError, ApiError, DependencyUnavailable) as exc:  # keep the last set
                 log.warning("live feed: own cases unreadable", extra={"error": str(exc)})
             subscriber.own_cases_at = now

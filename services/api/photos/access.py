@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from cityops.contracts import Role
 from services.api.auth.principal import Principal
 from services.api.auth.scope import can_see
 from services.api.cases.models import ReportStatus
@@ -23,6 +22,8 @@ class CaseReader(Protocol):
     async def document(self, case_id: str) -> dict[str, Any] | None: ...
 
     async def report_status(self, report_id: str) -> ReportStatus | None: ...
+
+    async def own_cases(self, principal: Principal) -> frozenset[str]: ...
 
 
 def sees_without_case(principal: Principal, record: PhotoRecord) -> bool:
@@ -41,14 +42,4 @@ async def may_view(cases: CaseReader, principal: Principal, record: PhotoRecord)
     doc = await cases.document(case_id)
     if doc is None:
         return False
-    mine = await own_cases(cases, principal) if principal.role == Role.GRID_WORKER else frozenset()
-    return can_see(principal, doc, mine)
-
-
-async def own_cases(cases: object, principal: Principal) -> frozenset[str]:
-    """``CaseService.own_cases`` (a grid worker's cases), while the lead is adding it."""
-    reader = getattr(cases, "own_cases", None)
-    if reader is None:
-        return frozenset()
-    found: frozenset[str] = await reader(principal)
-    return found
+    return can_see(principal, doc, await cases.own_cases(principal))

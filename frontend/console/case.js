@@ -68,23 +68,25 @@ function Similar({ c, items, error, canAct, onDone }) {
   </section>`;
 }
 
+// The open case's look-alikes, asked again on each new version; the list shown stays until
+// the new answer comes, unless another case was opened.
 function useSimilar(id, version) {
-  const [state, setState] = useState({ items: null, error: "" });
+  const [state, setState] = useState({ id: "", items: null, error: "" });
   useEffect(() => {
     if (!id) return undefined;
     let live = true;
-    setState({ items: null, error: "" });
+    setState((prev) => (prev.id === id ? prev : { id, items: null, error: "" }));
     api(`/api/v1/cases/${encodeURIComponent(id)}/similar`)
-      .then((body) => live && setState({ items: body.items || [], error: "" }))
-      .catch((e) => live && setState({ items: null, error: errorText(e) }));
+      .then((body) => live && setState({ id, items: body.items || [], error: "" }))
+      .catch((e) => live && setState({ id, items: null, error: errorText(e) }));
     return () => { live = false; };
   }, [id, version]);
-  return state;
+  return state.id === id ? state : { items: null, error: "" };
 }
 
-export function CaseView({ id, version, user, names, onDone, open, onLoaded }) {
+export function CaseView({ id, version, nearby, user, names, onDone, open, onLoaded }) {
   const { c, error } = useCase(id, version, onLoaded);
-  const similar = useSimilar(id, version);
+  const similar = useSimilar(id, `${version}.${nearby}`);
   const grids = useGridNames();
   if (!id) return html`<section class="case empty"><p class="muted">选择左侧案件查看详情；<kbd>J</kbd>/<kbd>K</kbd> 上下切换。</p></section>`;
   if (!c) return html`<section class="case"><p class=${error ? "err" : "muted"}>${error || "加载中…"}</p></section>`;

@@ -1,7 +1,7 @@
 // The dispatcher's console: sign-in, the live queue, one case with its actions, and the
 // figures and boards above them. Dispatchers and admins act; managers read.
 import { h, render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
 import { useScreen } from "/shared/api.js";
 import { useOpenCase } from "/shared/cases.js";
@@ -28,11 +28,19 @@ function Console({ user }) {
   const [page, setPage] = useState(1);
   const [selected, open] = useOpenCase();
   const [version, setVersion] = useState(0);
+  // Bumped when a case near the open one changes: its look-alikes are asked again.
+  const [nearby, setNearby] = useState(0);
+  const shown = useRef(null);
   const [toasts, toast] = useToasts();
   const query = queryOf(filters, page);
   const queue = useLiveQueue(query, {
-    onCase: (c) => { learn(c); if (c.case_id === location.hash.slice(1)) setVersion((v) => v + 1); },
+    onCase: (c) => {
+      learn(c);
+      if (c.case_id === location.hash.slice(1)) setVersion((v) => v + 1);
+      else if (isNear(shown.current, c)) setNearby((v) => v + 1);
+    },
   });
+  const loaded = (c) => { shown.current = c; queue.patch(c); };
   useEffect(() => queue.items.forEach(learn), [queue.items]);
   const pages = Math.max(1, Math.ceil(queue.total / PAGE_SIZE));
   const filter = (next) => {
@@ -84,10 +92,23 @@ function Console({ user }) {
           <span id="pageinfo"> 第 ${page} 页 / 共 ${pages} 页 </span>
           <button disabled=${page >= pages} onClick=${() => setPage(page + 1)}>下一页</button></p>
       </div>
-      <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} onDone=${done} open=${open} onLoaded=${queue.patch} /></div>
+      <div class="casebox"><${CaseView} id=${selected} version=${version} user=${user} names=${names} nearby=${nearby} onDone=${done} open=${open} onLoaded=${loaded} /></div>
     </main>
     <${Toasts} items=${toasts} onDismiss=${toast.dismiss} />
   </div>`;
+}
+
+// The look-alike search's own reach (services/api/cases/similar.py): the same unit grid or
+// within 500 m.
+const NEAR_M = 500;
+function isNear(a, b) {
+  if (!a || !b) return false;
+  if (a.grid && a.grid === b.grid) return true;
+  if (!a.location || !b.location) return false;
+  const rad = Math.PI / 180;
+  const dlat = (b.location.lat - a.location.lat) * rad;
+  const dlon = (b.location.lon - a.location.lon) * rad * Math.cos(((a.location.lat + b.location.lat) / 2) * rad);
+  return 6371000 * Math.hypot(dlat, dlon) <= NEAR_M;
 }
 
 function App() {

@@ -14,7 +14,9 @@ partition):
   first moved to ``sensors.rekeyed`` under its device id. A reading of a device not (yet)
   in the registry, received lately, waits on ``sensors.waiting`` and is looked at again
   every 2 s for ``CITYOPS_SENSORS_UNKNOWN_WAIT_S`` (the registry record of a device just
-  registered may not be read yet); then it is dead-lettered as an unknown device.
+  registered may not be read yet); then it is dead-lettered as an unknown device. While
+  some wait, the device's later readings queue behind them (table ``reading_holds``,
+  :mod:`holds`), so none is overtaken and refused as late.
 - ``follow_cases``: ``cases.events`` → the links of sensor sources to their cases
   (:mod:`links`) on ``sensors.nudges``, and every new case's place on ``sensors.places``.
 - ``apply_nudges``: links and the heartbeat timer's checks → table ``device_state``;
@@ -55,7 +57,7 @@ from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.sensors import Catalogue, Rule
 from cityops.tables import add_service_pages, as_current, raw_table
 from cityops.taxonomy import Taxonomy
-from services.sensors import alarms, casework, heartbeat, hotspots, links, rules, state
+from services.sensors import alarms, casework, heartbeat, holds, hotspots, links, rules, state
 from services.sensors.heartbeat import DeviceBack, DeviceFault
 from services.sensors.incidents import IncidentOpened, IncidentRecovered, IncidentRelapsed
 from services.sensors.links import Nudge
@@ -145,6 +147,7 @@ def create_app(
     devices = raw_table(app, "devices", parts)
     states = raw_table(app, "device_state", parts)
     place_states = raw_table(app, "hotspot_places", parts)
+    held = raw_table(app, "reading_holds", parts)  # :mod:`holds`: keyed by device id
     silent = DueIndex()
 
     async def send(
@@ -265,8 +268,7 @@ def create_app(
         if not moved and (m.key != key or partition_of(key, parts) != m.partition):
             READINGS.labels("rekeyed").inc()
             return [(rekeyed_name, reading.device_id, raw)]
-        if devices.get(reading.device_id) is None and fresh(event):
-            # registered a moment ago, perhaps: the registry record may not be read yet
+        if wait_in_order(event, reading.device_id):
             READINGS.labels("waiting_for_device").inc()
             return [(waiting_name, reading.device_id, raw)]
         device = device_of(reading.device_id)
@@ -328,6 +330,32 @@ def create_app(
     @app.agent(rekeyed)
     async def judge_rekeyed(stream: faust.StreamT) -> None:
         await run_batches(stream, judge)
+
+    def wait_in_order(event: faust.EventT, device_id: str) -> bool:
+        """Whether the reading goes to the waiting topic: its device is unknown and it came
+        lately (registered a moment ago, perhaps: the record may not be read yet), or older
+        readings of the device still wait there (:mod:`holds`)."""
+        before = holds.decode(held.get(device_id))
+        hold = before
+        if event.message.topic == waiting_name:
+            hold = holds.returned(hold)
+        wait = False
+        if devices.get(device_id) is None and fresh(event):
+            hold, wait = holds.unknown(hold, first_seen(event), wait_for.total_seconds()), True
+        elif (
+            hold is not None
+            and event.message.topic != waiting_name
+            and holds.active(hold, time.time())
+        ):
+            hold, wait = holds.queued(hold), True
+        if not holds.active(hold, time.time()):
+            hold = None
+        if hold != before:
+            if hold is None:
+                del held[device_id]
+            else:
+                held[device_id] = holds.encode(hold)
+        return wait
 
     def fresh(event: faust.EventT) -> bool:
         """First written to Kafka so lately (the record's own timestamp, kept when it moves

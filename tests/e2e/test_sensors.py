@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from cityops import jurisdiction
 from cityops.contracts import (
@@ -478,26 +479,60 @@ async def test_the_third_flood_at_one_place_in_30_days_opens_a_proactive_case(
     assert opened.data["classification"]["grid"] == device.grid
 
 
+async def sent_to_wait(stack: Stack, n: int) -> bool:
+    """Whether the sensors worker has sent ``n`` readings to wait for their device (its
+    own count, on its metrics page)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        page = (await client.get(f"http://127.0.0.1:{stack.ports['sensors']}/metrics")).text
+    waited = [
+        sample.value
+        for family in text_string_to_metric_families(page)
+        for sample in family.samples
+        if sample.name == "cityops_sensor_readings_processed_total"
+        and sample.labels.get("outcome") == "waiting_for_device"
+    ]
+    return sum(waited) >= n
+
+
 async def test_readings_sent_just_before_their_device_is_registered_wait_for_it(
     stack: Stack,
 ) -> None:
-    (device,) = devices(
+    """A cover's readings sent before its registration make its case. A water gauge's
+    flood is sent before its registration and its draining right after: the drained
+    readings, though judged after the device is known, queue behind the flooded ones, so
+    none is overtaken and refused as late, and the case is opened and then verified."""
+    (cover,) = devices(
         "manhole_cover",
         grid_points(1, stride=61),
         "early",
         asset=Asset(category="C0101", asset_id="JG-EARLY-1"),
     )
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
-    await produce(stack, stack.settings.topics.sensor_readings, cover_readings(device, start))
-    await asyncio.sleep(2)  # well inside the wait the e2e stack gives (15 s)
-    await register_all(stack, [device])
+    (gauge,) = devices("water_level", grid_points(1, stride=67), "backlog")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=62)
+    depths = [
+        (gauge.device_id, encode(reading(gauge, start + i * STEP, storm_depth(i / 6),
+                                         "water_depth_cm", "cm")))
+        for i in range(60 * 6)
+    ]  # fmt: skip
+    readings = stack.settings.topics.sensor_readings
+    await produce(stack, readings, cover_readings(cover, start) + depths[: 40 * 6])
+    await eventually(lambda: sent_to_wait(stack, 40 * 6 + 3), timeout=60, interval=0.1)
+    await register_all(stack, [cover, gauge])  # well inside the e2e stack's wait (15 s)
+    # read by now, most likely, while the first readings wait their 2 s: the rest (dry), 20
+    # minutes on, would overtake them and make them late
+    await asyncio.sleep(0.5)
+    await produce(stack, readings, depths[40 * 6 :])
     async with Events(stack) as events:
 
-        async def opened() -> bool:
+        async def verified() -> bool:
             await events.poll()
-            return len(events.sensor_cases("early")) == 1
+            gauge_cases = list(events.sensor_cases("backlog"))
+            return len(events.sensor_cases("early")) == 1 and any(
+                EventKind.SENSOR_VERIFIED in events.kinds(c) for c in gauge_cases
+            )
 
-        await eventually(opened, timeout=120, interval=0.2)
+        await eventually(verified, timeout=120, interval=0.2)
+        assert len(events.sensor_cases("backlog")) == 1, events.sensor_cases("backlog")
 
 
 async def test_a_sensors_worker_killed_mid_storm_loses_no_incident_and_makes_none_twice(

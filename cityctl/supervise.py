@@ -12,13 +12,12 @@ Every exit and restart is told on the console and appended to the service's own 
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cityctl.processes import ServiceProcess
+from cityctl.processes import ServiceProcess, stop_together
 
 # Past this many doublings every delay is the cap anyway; keeps 2**n a small number.
 _MAX_DOUBLINGS = 30
@@ -96,10 +95,7 @@ class Supervisor:
     def stop_all(self, timeout: float = 20.0) -> None:
         """No more restarts; SIGTERM every service, then wait for each (SIGKILL on timeout)."""
         self._stopping = True
-        for watch in reversed(self._watches):
-            watch.process.signal(signal.SIGTERM)
-        for watch in self._watches:
-            watch.process.stop(timeout)
+        stop_together([watch.process for watch in reversed(self._watches)], timeout)
 
     def _start(self, watch: _Watch) -> None:
         watch.restart_at = None

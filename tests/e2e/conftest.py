@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cityctl.processes import SERVICES, ServiceProcess, service_env, wait_ready
+from cityctl.processes import SERVICES, ServiceProcess, service_env, stop_together, wait_ready
 from cityctl.users import seed
 from cityops import standins
 from cityops.contracts import Role
@@ -99,8 +99,7 @@ def stack(infra: Infra, prefix: str, tmp_path: Path) -> Iterator[Stack]:
     try:
         yield stack
     finally:
-        for proc in procs.values():
-            proc.stop()
+        stop_together(list(procs.values()))
 
 
 @pytest.fixture(scope="session")  # session: checked before the servers start

@@ -20,7 +20,11 @@ What it does, on a fresh noida-db:
    - ``GET /api/v1/cases?sort=queue`` (the default queue, 20 a page);
    - the same with ``department=`` the most common department;
    - the same with ``q=`` a word from the texts (full text over text and address);
-   - the exact Elasticsearch body each of those sends, straight to the stand-in;
+   - ``GET /api/v1/cases/{id}/similar`` (the console's look-alikes) for an open case;
+   - the exact Elasticsearch body each of those sends, straight to the stand-in, and the
+     live feed's poll (``services/api/live/cursor.py``: the cases indexed in the last
+     look-back window, by ``indexed_at``; each API process sends it every 0.75 s while a
+     screen follows the feed);
    - the reference: ``match_all`` with ``size: 20`` straight to the stand-in.
    Every figure is reported with its ratio to the reference's p50 measured in the run.
 
@@ -33,7 +37,7 @@ from __future__ import annotations
 import argparse
 import collections
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +48,10 @@ from _stack import Stack, log, percentile
 from cityops.search import ReadModel, make_client
 from services.api.cases.models import CaseFilters, CaseSort
 from services.api.cases.query import SORTS, case_query
+from services.api.cases.similar import similar_query
+from services.api.live.cursor import ChangeCursor
 from services.indexer.batch import Targets, operations, plan
+from services.indexer.writer import stamp
 
 SPREAD = timedelta(days=30)
 QUERY_WORD = "井盖"  # a frequent taxonomy keyword in simulated texts
@@ -64,9 +71,11 @@ def index_cases(stack: Stack, count: int, budget_s: float) -> dict[str, Any]:
             t = time.perf_counter()
             reports = _stack.submitted(min(chunk, count - start), seed=1000 + start)
             events = [e for evs in _stack.case_events(reports, route, SPREAD) for e in evs]
-            bodies = [
-                operations(plan(events[i : i + 500], {}, to)) for i in range(0, len(events), 500)
-            ]
+            bodies = []
+            for i in range(0, len(events), 500):
+                writes = plan(events[i : i + 500], {}, to)
+                stamp(writes, to.cases, datetime.now(UTC))  # as the indexer's writer does
+                bodies.append(operations(writes))
             build_s += time.perf_counter() - t
             for e in events:
                 if e.kind.value == "opened":
@@ -116,10 +125,63 @@ def es_body(filters: CaseFilters) -> dict[str, Any]:
     }
 
 
-def probes(stack: Stack, department: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
+def open_case(stack: Stack) -> dict[str, Any]:
+    """One dispatched case with a place (the console's look-alikes are asked for it)."""
+    index = f"{stack.settings.es_url}/{stack.settings.index_prefix}-cases"
+    found = httpx.post(
+        f"{index}/_search",
+        json={
+            "query": {
+                "bool": {
+                    "filter": [{"term": {"state": "dispatched"}}, {"exists": {"field": "grid"}}]
+                }
+            },
+            "size": 1,
+            "_source": {"excludes": ["sources", "suggestions", "milestones"]},
+        },
+        timeout=600,
+    ).json()
+    doc: dict[str, Any] = found["hits"]["hits"][0]["_source"]
+    return doc
+
+
+def poll_body(stack: Stack) -> dict[str, Any]:
+    """The live feed's poll at the end of the index: what it sends while screens follow."""
+    index = f"{stack.settings.es_url}/{stack.settings.index_prefix}-cases"
+    latest = ChangeCursor.latest_search()
+    found = httpx.post(
+        f"{index}/_search",
+        json={
+            "query": latest["query"],
+            "sort": latest["sort"],
+            "size": 1,
+            "_source": {"includes": latest["source_includes"]},
+        },
+        timeout=600,
+    ).json()
+    cursor = ChangeCursor()
+    cursor.start_at(found["hits"]["hits"])
+    kw = cursor.search()
+    return {
+        "query": kw["query"],
+        "sort": kw["sort"],
+        "size": kw["size"],
+        "_source": {"excludes": kw["source_excludes"]},
+        "track_total_hits": True,  # to report the hits; the feed itself asks for none
+    }
+
+
+def probes(
+    stack: Stack, department: str, case: dict[str, Any], poll: dict[str, Any]
+) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """name → (method, url, params or json body)."""
     api, index = stack.api_url, f"{stack.settings.es_url}/{stack.settings.index_prefix}-cases"
     queue = {"sort": "queue"}
+    similar = {
+        "query": similar_query(case, []),
+        "size": 5,
+        "_source": {"excludes": ["sources", "suggestions", "milestones"]},
+    }
     return {
         "raw match_all size 20 (reference)": (
             "POST",
@@ -136,12 +198,15 @@ def probes(stack: Stack, department: str) -> dict[str, tuple[str, str, dict[str,
             es_body(CaseFilters(department=department)),
         ),
         "raw q body": ("POST", f"{index}/_search", es_body(CaseFilters(q=QUERY_WORD))),
+        "api similar": ("GET", f"{api}/api/v1/cases/{case['case_id']}/similar", {}),
+        "raw similar body": ("POST", f"{index}/_search", similar),
+        "raw live poll body": ("POST", f"{index}/_search", poll),
     }
 
 
 def measure(stack: Stack, department: str, rounds: int) -> dict[str, dict[str, Any]]:
     """Every probe ``rounds`` times; a stand-in that dies ends the rounds (reported)."""
-    table = probes(stack, department)
+    table = probes(stack, department, open_case(stack), poll_body(stack))
     times: dict[str, list[float]] = {name: [] for name in table}
     failed: collections.Counter[str] = collections.Counter()
     totals: dict[str, int] = {}
@@ -191,6 +256,8 @@ def call(http: httpx.Client, method: str, url: str, arg: dict[str, Any]) -> http
 
 def hits(answer: httpx.Response) -> int:
     body = answer.json()
+    if "items" in body and "total" not in body:  # the look-alikes: a short list
+        return len(body["items"])
     if "total" in body and isinstance(body["total"], int):
         return int(body["total"])
     total = body["hits"]["total"]

@@ -324,7 +324,7 @@ async def merge_look_alike(page: Any, older: dict[str, Any], newer: dict[str, An
 
 async def split_off(page: Any, older: dict[str, Any]) -> str:
     """The merged case holds two reports; S splits the second off again as a case of its own
-    (returned)."""
+    (returned), which then shows among the open case's look-alikes."""
     expect = pw.expect
     view = page.locator("section.case")
     await page.locator(f'#rows tr[data-id="{older["case_id"]}"]').click()
@@ -337,7 +337,12 @@ async def split_off(page: Any, older: dict[str, Any]) -> str:
     await expect(page.locator(".toasts")).to_contain_text("「拆分」已执行", timeout=WAIT_MS)
     detached = view.locator("section.timeline li").filter(has_text="拆分来源")
     await expect(detached).to_contain_text("新案件", timeout=WAIT_MS)
-    return str(await detached.locator("a.caselink").inner_text())
+    split = str(await detached.locator("a.caselink").inner_text())
+    # the new case is 150 m away: the feed's frame for it brings it among the look-alikes
+    # of the case still open, without a reload
+    look_alike = view.locator(f'.similar li[data-similar="{split}"]')
+    await expect(look_alike).to_have_count(1, timeout=WAIT_MS)
+    return split
 
 
 async def register_then_reject(page: Any, case_id: str) -> None:

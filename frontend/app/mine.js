@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "/shared/api.js";
 import { onCase } from "./feed.js";
-import { SENT, STATE_LABELS } from "./outbox.js";
+import { isReport, SENT, STATE_LABELS } from "./outbox.js";
 import { useOutbox } from "./outbox-view.js";
 import { Empty, errorText, html, Notice, StateTag, when } from "./ui.js";
 
@@ -64,7 +64,7 @@ function useMyReports(sent) {
 }
 
 export function MyReportsScreen({ online }) {
-  const records = useOutbox();
+  const records = useOutbox().filter(isReport);
   const drafts = records.filter((r) => r.state !== SENT);
   const { items, error, load } = useMyReports(records.filter((r) => r.state === SENT).map((r) => r.report_id));
   return html`

@@ -1,8 +1,11 @@
-// The outbox: reports made on the phone wait here (IndexedDB, photos as blobs) until the API
-// has accepted them.
+// The outbox: what the worker does on the phone waits here (IndexedDB, photos as blobs)
+// until the API has accepted it. Two kinds of record: a report (上报, kind "report"), and
+// an on-site verdict on a task (核查, kind "verify"), which is as often made where there is
+// no signal.
 //
-// A draft gets its idempotency key when it is queued and keeps it on every retry, so the
-// API makes one report of it however often it is sent (a lost answer, two tabs, a retry
+// A record gets its key when it is queued and keeps it on every retry: a report's
+// idempotency key, a verdict's command id. So the API makes one report of it, or the
+// workflow applies it once, however often it is sent (a lost answer, two tabs, a retry
 // after a timeout). Photos are uploaded first; each photo id is stored as soon as it is
 // known, so a retry never uploads a photo twice.
 //
@@ -45,10 +48,22 @@ export async function list() {
   return records.sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
+async function enqueue(record) {
+  await store.put(record);
+  changed();
+  requestSync();
+  flush();
+  return record;
+}
+
+// A record's kind; records written before verdicts could wait have none: reports.
+export const isReport = (record) => (record.kind || "report") === "report";
+
 export async function queue({ text, location, address, category_hint, photos }) {
   const now = new Date().toISOString();
   const record = {
     key: uniqueKey("app"),
+    kind: "report",
     user_id: me(),
     created_at: now,
     occurred_at: now,
@@ -63,11 +78,34 @@ export async function queue({ text, location, address, category_hint, photos }) 
     error: null,
     report_id: null,
   };
-  await store.put(record);
-  changed();
-  requestSync();
-  flush();
-  return record;
+  return enqueue(record);
+}
+
+// A 核查 verdict on the case ``case_id``; ``notes`` is the reason when it fails.
+export async function queueVerify({ case_id, passed, notes, photos }) {
+  const now = new Date().toISOString();
+  const record = {
+    key: uniqueKey("verify"),
+    kind: "verify",
+    user_id: me(),
+    created_at: now,
+    case_id,
+    passed,
+    notes,
+    photos: photos.map((blob) => ({ blob, photo_id: null })),
+    state: WAITING,
+    attempts: 0,
+    next_at: 0,
+    error: null,
+    status_url: null,
+  };
+  return enqueue(record);
+}
+
+// The record once the sending under way (if any) is over: sent, failed, or still waiting.
+export async function settled(key) {
+  await flush();
+  return store.get(key);
 }
 
 // Sends a draft again now with its own key (a failed one after the worker fixed the cause,
@@ -124,6 +162,16 @@ function reportBody(record) {
   return body;
 }
 
+function verifyCommand(record) {
+  const command = {
+    command_id: record.key,
+    evidence: { notes: record.notes || (record.passed ? "现场核查：问题已处置" : ""), photos: record.photos.map((p) => p.photo_id) },
+    body: { kind: "verify", passed: record.passed },
+  };
+  if (!record.passed) command.reason = record.notes;
+  return command;
+}
+
 async function send(record) {
   Object.assign(record, { state: SENDING, attempts: record.attempts + 1 });
   await store.put(record);
@@ -134,8 +182,15 @@ async function send(record) {
       photo.photo_id = (await uploadPhoto(photo.blob)).photo_id;
       await store.put(record);
     }
-    const accepted = await api("/api/v1/reports", { method: "POST", body: reportBody(record) });
-    Object.assign(record, { state: SENT, report_id: accepted.report_id, sent_at: new Date().toISOString(), error: null });
+    if (isReport(record)) {
+      const accepted = await api("/api/v1/reports", { method: "POST", body: reportBody(record) });
+      record.report_id = accepted.report_id;
+    } else {
+      const path = `/api/v1/cases/${encodeURIComponent(record.case_id)}/commands`;
+      const accepted = await api(path, { method: "POST", body: verifyCommand(record) });
+      record.status_url = accepted.status_url;
+    }
+    Object.assign(record, { state: SENT, sent_at: new Date().toISOString(), error: null });
     record.photos = record.photos.map(({ photo_id }) => ({ photo_id })); // the blobs are on the server now
   } catch (error) {
     settleFailure(record, error);

@@ -9,7 +9,7 @@
 //   to the network, never into a cache. The queued reports live in IndexedDB (outbox.js).
 // - Background Sync: a "outbox" sync wakes the open pages, which send their outbox (the
 //   tokens live in the page's localStorage, which a worker cannot read).
-const VERSION = "app-v1";
+const VERSION = "app-v2";
 const SHELL = `${VERSION}-shell`;
 const DATA = `${VERSION}-data`;
 

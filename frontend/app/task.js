@@ -1,15 +1,18 @@
 // One verification task: the case as reported and as the department says it left it, and
 // the on-site verdict (核查通过, or 核查不通过 with the reason) with a photo.
 //
-// The command id is made when the form opens and kept until the workflow has answered, so
-// a retry after a dropped connection cannot verify twice; photos already uploaded are not
-// uploaded again.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, commandResult, uniqueKey } from "/shared/api.js";
+// The verdict goes through the outbox (outbox.js) like a report: without signal it waits on
+// the phone and is sent when the connection returns. Its command id is made when it is
+// queued and kept on every retry, so it cannot verify twice; photos already uploaded are
+// not uploaded again.
+import { useEffect, useState } from "preact/hooks";
+import { api, commandResult } from "/shared/api.js";
 import { onCase } from "./feed.js";
 import { PinMap } from "./map.js";
-import { PhotoPicker, Thumb, uploadPhoto } from "./photos.js";
-import { Empty, errorText, EVENT_LABELS, html, Notice, StateTag, transient, when } from "./ui.js";
+import { FAILED, queueVerify, remove, SENT, settled } from "./outbox.js";
+import { useOutbox } from "./outbox-view.js";
+import { PhotoPicker, Thumb } from "./photos.js";
+import { Empty, errorText, EVENT_LABELS, html, Notice, StateTag, when } from "./ui.js";
 
 const VERIFY_STATE = "reported_back";
 
@@ -69,13 +72,15 @@ function outcomeText(passed, result) {
   return `未生效：${result.reason || "案件状态已变化"}`;
 }
 
+const SAVED = "网络不可用：核查结果已保存在本机，恢复网络后自动提交（不会重复核查），可在「待发送」查看";
+const SENT_LATER = "保存在本机的核查结果已提交，结果以案件状态为准";
+
 function VerifyForm({ caseId, onDone }) {
   const [passed, setPassed] = useState(null);
   const [notes, setNotes] = useState("");
   const [photos, setPhotos] = useState([]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const attempt = useRef({ commandId: uniqueKey("verify"), uploaded: new Map() });
 
   async function submit(event) {
     event.preventDefault();
@@ -85,23 +90,19 @@ function VerifyForm({ caseId, onDone }) {
     setBusy(true);
     setError(null);
     try {
-      const ids = [];
-      for (const blob of photos) {
-        if (!attempt.current.uploaded.has(blob)) attempt.current.uploaded.set(blob, (await uploadPhoto(blob)).photo_id);
-        ids.push(attempt.current.uploaded.get(blob));
+      const queued = await queueVerify({ case_id: caseId, passed, notes: notes.trim(), photos });
+      const record = await settled(queued.key);
+      if (record?.state === SENT) {
+        const result = await commandResult(record.status_url);
+        onDone({ ok: result.status === "applied" || result.status === "duplicate", text: outcomeText(passed, result) });
+      } else if (record?.state === FAILED) {
+        await remove(record.key); // refused for good: the form is where to try again
+        setError(record.error);
+      } else {
+        onDone({ ok: true, text: SAVED });
       }
-      const command = {
-        command_id: attempt.current.commandId,
-        evidence: { notes: notes.trim() || (passed ? "现场核查：问题已处置" : ""), photos: ids },
-        body: { kind: "verify", passed },
-      };
-      if (!passed) command.reason = notes.trim();
-      const accepted = await api(`/api/v1/cases/${encodeURIComponent(caseId)}/commands`, { method: "POST", body: command });
-      const result = await commandResult(accepted.status_url);
-      if (result.status !== "pending") attempt.current = { commandId: uniqueKey("verify"), uploaded: new Map() };
-      onDone({ ok: result.status === "applied" || result.status === "duplicate", text: outcomeText(passed, result) });
     } catch (e) {
-      setError(`${errorText(e)}${transient(e) ? "，请稍后再点提交（不会重复核查）" : ""}`);
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -133,6 +134,7 @@ function VerifyForm({ caseId, onDone }) {
 export function TaskScreen({ caseId, go }) {
   const { item, error, load } = useCase(caseId);
   const [outcome, setOutcome] = useState(null);
+  const waiting = useOutbox().some((r) => r.kind === "verify" && r.case_id === caseId && r.state !== SENT && r.state !== FAILED);
   const done = (result) => { setOutcome(result); load(); };
   return html`
     <section class="screen task">
@@ -150,8 +152,9 @@ export function TaskScreen({ caseId, go }) {
         <h2>上报内容</h2>
         ${item.sources?.length ? html`<${Sources} sources=${item.sources} />` : html`<p class="text">${item.text}</p>`}
         ${latestReport(item.timeline) && html`<h2>处置部门反馈</h2><div class="feedback"><${Timeline} entries=${[latestReport(item.timeline)]} /></div>`}
-        ${outcome && html`<div class=${`outcome ${outcome.ok ? "ok" : "error"}`} role="status">${outcome.text}</div>`}
-        ${!outcome?.ok && (item.state === VERIFY_STATE
+        ${outcome && html`<div class=${`outcome ${outcome.ok ? "ok" : "error"}`} role="status">${outcome.text === SAVED && !waiting ? SENT_LATER : outcome.text}</div>`}
+        ${waiting && !outcome && html`<${Notice} kind="warn">${SAVED}<//>`}
+        ${!outcome?.ok && !waiting && (item.state === VERIFY_STATE
           ? html`<${VerifyForm} key=${item.case_id} caseId=${item.case_id} onDone=${done} />`
           : html`<${Notice}>此案件当前为「${item.state_label}」，无需核查。<//>`)}
         <h2>办理经过</h2>

@@ -398,7 +398,11 @@ async def open_task(page: Any, case_id: str) -> None:
     await pw.expect(page.locator(".viewer")).to_have_count(0)
 
 
-async def verify(page: Any, passed: bool, name: str) -> None:
+async def verify(page: Any, passed: bool, name: str, context: Any = None) -> None:
+    """The on-site verdict through the form; with ``context``, made with no signal: it
+    waits on the phone (待发送) and goes when the signal comes back."""
+    if context is not None:
+        await context.set_offline(True)
     await page.get_by_role("radio", name="核查通过" if passed else "核查不通过", exact=True).click()
     if not passed:
         await page.get_by_role("button", name="提交核查结果").click()
@@ -410,19 +414,29 @@ async def verify(page: Any, passed: bool, name: str) -> None:
     await pw.expect(page.locator(".verify .photo img")).to_have_count(1, timeout=WAIT_MS)
     await shot(page, f"{name}-form")
     await page.get_by_role("button", name="提交核查结果").click()
+    outcome = page.locator(".outcome.ok")
+    if context is not None:
+        await pw.expect(outcome).to_contain_text("核查结果已保存在本机", timeout=WAIT_MS)
+        await pw.expect(page.locator("form.verify")).to_have_count(0)
+        await pw.expect(page.locator(".tabs .badge")).to_have_text("1")
+        await shot(page, f"{name}-saved")
+        await context.set_offline(False)
+        await pw.expect(outcome).to_contain_text("保存在本机的核查结果已提交", timeout=WAIT_MS)
+        await pw.expect(page.locator(".tabs .badge")).to_have_count(0)
+        return
     expected = "核查通过，已生效" if passed else "核查不通过，已退回处置部门返工"
-    await pw.expect(page.locator(".outcome.ok")).to_contain_text(expected, timeout=WAIT_MS)
+    await pw.expect(outcome).to_contain_text(expected, timeout=WAIT_MS)
     await shot(page, name)
 
 
-async def verifications(page: Any, office: Backoffice, case_id: str) -> None:
-    """Sent back (核查不通过) once, then passed after the department's second report. The
-    first 待核查 reaches 我的上报 live, with no reload."""
+async def verifications(page: Any, context: Any, office: Backoffice, case_id: str) -> None:
+    """Sent back (核查不通过) once, with no signal on site, then passed after the
+    department's second report. The first 待核查 reaches 我的上报 live, with no reload."""
     await office.report_back(case_id)
     mine = page.locator(".card.report", has=page.locator(f'.case-id:text-is("{case_id}")'))
     await pw.expect(mine.locator(".tag")).to_have_text("待核查", timeout=WAIT_MS)
     await open_task(page, case_id)
-    await verify(page, passed=False, name="task-failed")
+    await verify(page, passed=False, name="task-failed", context=context)
     await office.wait_state(case_id, "in_progress")
     await office.report_back(case_id)
     await page.get_by_role("button", name="‹ 返回任务列表").click()
@@ -466,7 +480,7 @@ async def test_app_offline_report_and_verification(
             case_id = await one_case(office, report_id, token)
             await my_reports(page, report_id, case_id)
 
-            await verifications(page, office, case_id)
+            await verifications(page, context, office, case_id)
             await office.more_reports()
             await all_my_reports(page, report_id)
             assert not errors, errors

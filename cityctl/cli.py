@@ -213,6 +213,9 @@ def _users(args: argparse.Namespace) -> int:
             )
             record = users.add(settings, seat, users.read_password(args.password_stdin))
             print(f"已添加用户 {record.user_id}（{record.role.value}）")
+        elif args.users_command == "sign-out":
+            record = users.sign_out(settings, args.user_id)
+            print(f"用户 {record.user_id} 已在所有设备上退出，须重新登录")
         else:
             disabled = args.users_command == "disable"
             record = users.set_disabled(settings, args.user_id, disabled)
@@ -226,7 +229,7 @@ def _users(args: argparse.Namespace) -> int:
 def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     people = sub.add_parser(
         "users",
-        help="people's accounts: add, list, disable, enable",
+        help="people's accounts: add, list, disable, enable, sign-out",
         description="Manage the accounts people sign in with (the compacted topic "
         "people.users on CITYOPS_KAFKA_BOOTSTRAP; the API reads it). Roles and bindings: "
         "grid_worker (--town, --grids), department (--department, --town), dispatcher, "
@@ -256,6 +259,11 @@ def _add_users(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     for action in ("disable", "enable"):
         one = usub.add_parser(action, help=f"{action} an account (takes effect at once)")
         one.add_argument("user_id")
+    out = usub.add_parser(
+        "sign-out",
+        help="end every session of an account (a lost phone); it may sign in again",
+    )
+    out.add_argument("user_id")
     people.set_defaults(func=_users)
 
 

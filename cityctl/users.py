@@ -129,6 +129,17 @@ def set_disabled(settings: CommonSettings, user_id: str, disabled: bool) -> User
     return changed
 
 
+def sign_out(settings: CommonSettings, user_id: str) -> UserRecord:
+    """Every token issued to ``user_id`` so far stops working; signing in again works."""
+    record = read_all(settings).get(user_id)
+    if record is None:
+        raise UsersError(f"用户 {user_id} 不存在")
+    now = datetime.now(UTC)
+    changed = record.model_copy(update={"signed_out_at": now, "updated_at": now, "updated_by": BY})
+    write(settings, [changed])
+    return changed
+
+
 def read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")

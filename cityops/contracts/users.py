@@ -38,6 +38,9 @@ class UserRecord(Wire):
     grids: tuple[str, ...] = Field(default=(), max_length=MAX_GRIDS)
     password_hash: str = Field(min_length=20, max_length=512, description="argon2id")
     disabled: bool = False
+    signed_out_at: AwareDatetime | None = Field(
+        default=None, description="在此之前签发的令牌全部失效（在所有设备上退出）"
+    )
     updated_at: AwareDatetime
     updated_by: str = Field(min_length=1, max_length=128)
 

@@ -29,6 +29,13 @@ function save(tokens) {
 }
 export function onSession(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 export function signOut() { save(null); }
+// 退出所有设备: every token of this person stops working (a lost phone, a shared computer),
+// then this page signs out too. Throws (ApiError, or a network error) if the server did not
+// take it: the person is told, not signed out here alone.
+export async function signOutEverywhere() {
+  await api("/api/v1/auth/logout", { method: "POST" });
+  save(null);
+}
 
 async function reason(response) {
   let detail = `${response.status} ${response.statusText}`;

@@ -5,7 +5,7 @@
 import { h } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import htm from "htm";
-import { signIn, signOut, session, onSession } from "./api.js";
+import { signIn, signOut, signOutEverywhere, session, onSession } from "./api.js";
 import { ROLE, errorText } from "./labels.js";
 
 const html = htm.bind(h);
@@ -64,5 +64,15 @@ export function UserBadge({ user }) {
     <b>${user.name || user.user_id}</b> <span class="role">${user.role_label || ROLE[user.role] || user.role}</span>
     ${where && html` <span class="where">${where}</span>`}
     <button class="link" onClick=${() => signOut()}>退出</button>
+    <button class="link" title="手机丢失、在公用电脑上登录过时使用：其他设备上的登录一并失效" onClick=${everywhere}>退出所有设备</button>
   </span>`;
+}
+
+async function everywhere() {
+  if (!confirm("在所有设备上退出？本人在其他电脑和手机上的登录都将失效，需要重新登录。")) return;
+  try {
+    await signOutEverywhere();
+  } catch (e) {
+    alert(`未能在所有设备上退出：${errorText(e)}`);
+  }
 }

@@ -41,6 +41,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/users"): ADMINS,
     ("POST", "/api/v1/users/{user_id}/disable"): ADMINS,
     ("POST", "/api/v1/users/{user_id}/enable"): ADMINS,
+    ("POST", "/api/v1/users/{user_id}/sign-out"): ADMINS,
     ("PUT", "/api/v1/users/{user_id}/password"): ADMINS,
     ("GET", "/api/v1/taxonomy"): PEOPLE,
     ("POST", "/api/v1/reports"): REPORTERS,
@@ -76,6 +77,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/"): EVERYONE,
     ("GET", "/department/"): EVERYONE,
     ("GET", "/app/"): EVERYONE,
+    # last: it ends the sessions the rows above use (the operator has none: 400)
+    ("POST", "/api/v1/auth/logout"): PEOPLE,
 }
 VALUES = {
     "case_id": CASE,

@@ -73,6 +73,44 @@ def test_a_cli_account_signs_in_refreshes_and_stops_when_disabled(
         users.add(api_settings, seat, "Wangfang-2026")
 
 
+def test_signing_out_everywhere_and_the_admins_forced_sign_out(
+    client: TestClient, api_settings: ApiSettings
+) -> None:
+    """A person's 退出所有设备 ends every token they hold (the one used included); signing in
+    again works. An admin's 强制下线 does the same to someone else."""
+    seed_people(api_settings)
+    phone = eventually_signs_in(client, "gw1", PASSWORD)
+    laptop = eventually_signs_in(client, "gw1", PASSWORD)
+    bearer = {"Authorization": f"Bearer {laptop['access_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+    for tokens in (phone, laptop):
+        me = client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}
+        )
+        assert me.status_code == 401 and "所有设备" in me.json()["detail"], me.text
+        refresh = client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        assert refresh.status_code == 401, refresh.text
+    again = eventually_signs_in(client, "gw1", PASSWORD)
+    bearer = {"Authorization": f"Bearer {again['access_token']}"}
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 200
+    admin = {"X-Admin-Token": ADMIN_TOKEN}
+    forced = client.post("/api/v1/users/gw1/sign-out", headers=admin)
+    assert forced.status_code == 200 and not forced.json()["disabled"], forced.text
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401
+    assert client.post("/api/v1/users/nobody.here/sign-out", headers=admin).status_code == 404
+    assert client.post("/api/v1/auth/logout", headers=admin).status_code == 400  # no session
+    latest = eventually_signs_in(client, "gw1", PASSWORD)
+    bearer = {"Authorization": f"Bearer {latest['access_token']}"}
+    users.sign_out(api_settings, "gw1")  # the CLI's, through people.users
+    for _ in range(100):  # takes effect on the first request after the API reads it
+        if client.get("/api/v1/auth/me", headers=bearer).status_code == 401:
+            break
+        time.sleep(0.1)
+    assert client.get("/api/v1/auth/me", headers=bearer).status_code == 401
+
+
 def test_failed_sign_ins_are_limited_with_retry_after(
     client: TestClient, api_settings: ApiSettings
 ) -> None:

@@ -119,6 +119,14 @@ class AccountService:
         }
         return await self._write(record.model_copy(update=changed))
 
+    async def sign_out(self, user_id: str, by: str) -> UserRecord:
+        """Every token issued to ``user_id`` so far stops working (a lost phone, a shared
+        computer); signing in again works at once."""
+        record = self._held(user_id)
+        now = datetime.now(UTC)
+        changed = {"signed_out_at": now, "updated_at": now, "updated_by": by}
+        return await self._write(record.model_copy(update=changed))
+
     def _held(self, user_id: str) -> UserRecord:
         record = self.accounts.get(user_id)
         if record is None:

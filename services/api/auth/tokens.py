@@ -40,6 +40,14 @@ def password_version(record: UserRecord) -> str:
     return hashlib.sha256(record.password_hash.encode()).hexdigest()[:12]
 
 
+def session_version(record: UserRecord) -> str:
+    """Changes whenever the person signs out everywhere: tokens issued before stop working
+    (``""`` for an account never signed out, which tokens without the claim match)."""
+    if record.signed_out_at is None:
+        return ""
+    return hashlib.sha256(record.signed_out_at.isoformat().encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
@@ -72,6 +80,7 @@ class TokenIssuer:
             "typ": kind,
             "role": record.role.value,
             "pwv": password_version(record),
+            "sv": session_version(record),
             "iat": int(now),
             "exp": int(now) + ttl_s,
             "jti": secrets.token_hex(8),
@@ -109,6 +118,8 @@ class LocalVerifier:
             raise InvalidToken("账号不存在或已停用")
         if claims.get("pwv") != password_version(record):
             raise InvalidToken("密码已更改，请重新登录")
+        if claims.get("sv", "") != session_version(record):
+            raise InvalidToken("已在所有设备上退出，请重新登录")
         return principal_of(record)
 
 

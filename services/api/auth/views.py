@@ -21,7 +21,7 @@ from services.api.auth.accounts import (
     new_record,
 )
 from services.api.auth.deps import ROLE_LABELS, Admin, Caller
-from services.api.auth.principal import Principal
+from services.api.auth.principal import OPERATOR, Principal
 from services.api.auth.tokens import InvalidToken, TokenIssuer, TokenVerifier, principal_of
 from services.api.sensors.ratelimit import Buckets, retry_after
 
@@ -183,6 +183,20 @@ async def refresh(request: Request, body: RefreshIn) -> Tokens:
     return _tokens(request, record)
 
 
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    summary="在所有设备上退出",
+    description="此前签发给本人的访问令牌和刷新令牌全部失效（手机丢失、在公用电脑上登录过）；"
+    "重新登录即可继续使用。",
+)
+async def logout_everywhere(request: Request, principal: Caller, service: Service) -> None:
+    _issuer(request)
+    if principal is OPERATOR or service.accounts.get(principal.user_id) is None:
+        raise HTTPException(400, "运维令牌不是登录会话，无需退出")
+    await _change(service.sign_out(principal.user_id, principal.user_id))
+
+
 @router.get("/auth/me", response_model=Me, summary="当前登录用户")
 async def me(principal: Caller) -> Me:
     return me_of(principal)
@@ -224,6 +238,16 @@ async def disable_user(principal: Admin, user_id: str, service: Service) -> User
 @router.post("/users/{user_id}/enable", response_model=UserPublic, summary="启用用户（管理员）")
 async def enable_user(principal: Admin, user_id: str, service: Service) -> UserPublic:
     return await _change(service.set_disabled(user_id, False, principal.user_id))
+
+
+@router.post(
+    "/users/{user_id}/sign-out",
+    response_model=UserPublic,
+    summary="强制下线（管理员）",
+    description="该用户此前的令牌全部失效，须重新登录；账号仍可用（要停用请用 disable）。",
+)
+async def sign_out_user(principal: Admin, user_id: str, service: Service) -> UserPublic:
+    return await _change(service.sign_out(user_id, principal.user_id))
 
 
 @router.put("/users/{user_id}/password", response_model=UserPublic, summary="重设密码（管理员）")

@@ -72,6 +72,25 @@ def test_expired_forged_disabled_and_re_passworded_tokens_are_refused() -> None:
         verifier.verify(fresh)
 
 
+def test_signing_out_everywhere_ends_the_tokens_issued_before_and_not_later_ones() -> None:
+    record = dept()
+    issuer = TokenIssuer(SECRET, 900, 3600)
+    before = issuer.issue(record)  # type: ignore[arg-type]
+    accounts = accounts_with(record)
+    verifier = LocalVerifier(SECRET, accounts)
+    assert verifier.verify(before.access_token).user_id == "d1"
+    now = record.updated_at.replace(year=record.updated_at.year + 1)  # type: ignore[attr-defined]
+    signed_out = record.model_copy(update={"signed_out_at": now, "updated_at": now})  # type: ignore[attr-defined]
+    accounts.apply(signed_out)
+    with pytest.raises(InvalidToken, match="所有设备"):
+        verifier.verify(before.access_token)
+    with pytest.raises(InvalidToken, match="所有设备"):
+        verifier.verify(before.refresh_token, "refresh")
+    after = issuer.issue(signed_out)
+    assert verifier.verify(after.access_token).user_id == "d1"
+    assert verifier.verify(after.refresh_token, "refresh").user_id == "d1"
+
+
 def test_passwords_are_argon2id_and_weak_ones_are_refused() -> None:
     hashed = passwords.hash_password("Lingang-2026")
     assert hashed.startswith("$argon2id$")

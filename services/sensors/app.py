@@ -16,7 +16,7 @@ partition):
   every 2 s for ``CITYOPS_SENSORS_UNKNOWN_WAIT_S`` (the registry record of a device just
   registered may not be read yet); then it is dead-lettered as an unknown device. While
   some wait, the device's later readings queue behind them (table ``reading_holds``,
-  :mod:`holds`), so none is overtaken and refused as late.
+  :mod:`holds`, :mod:`waiting`), so none is overtaken and refused as late.
 - ``follow_cases``: ``cases.events`` → the links of sensor sources to their cases
   (:mod:`links`) on ``sensors.nudges``, and every new case's place on ``sensors.places``.
 - ``apply_nudges``: links and the heartbeat timer's checks → table ``device_state``;
@@ -57,7 +57,8 @@ from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.sensors import Catalogue, Rule
 from cityops.tables import add_service_pages, as_current, raw_table
 from cityops.taxonomy import Taxonomy
-from services.sensors import alarms, casework, heartbeat, holds, hotspots, links, rules, state
+from services.sensors import alarms, casework, heartbeat, hotspots, links, rules, state
+from services.sensors import waiting as waiting_room
 from services.sensors.heartbeat import DeviceBack, DeviceFault
 from services.sensors.incidents import IncidentOpened, IncidentRecovered, IncidentRelapsed
 from services.sensors.links import Nudge
@@ -75,9 +76,6 @@ INCIDENTS = Counter("cityops_sensor_incidents_total", "Incident signals", ["kind
 NOTICES = Counter("cityops_device_notices_total", "Device notices for maintainers", ["kind"])
 HOTSPOTS = Counter("cityops_hotspots_total", "Hotspots that opened a proactive case")
 EXIT_RETRY = 75
-NOT_BEFORE = "cityops-not-before"  # header of a waiting reading: epoch seconds
-FIRST_SEEN = "cityops-first-seen"  # and when it was first written to Kafka
-RETRY_EVERY_S = 2.0
 Send = tuple[str, str, bytes]
 
 
@@ -143,35 +141,19 @@ def create_app(
     nudges_name, nudges = internal("sensors.nudges")
     places_name, places = internal("sensors.places")
     waiting_name, waiting = internal("sensors.waiting")
-    wait_for = timedelta(seconds=settings.sensors_unknown_wait_s)
     devices = raw_table(app, "devices", parts)
     states = raw_table(app, "device_state", parts)
     place_states = raw_table(app, "hotspot_places", parts)
     held = raw_table(app, "reading_holds", parts)  # :mod:`holds`: keyed by device id
+    room = waiting_room.WaitingRoom(waiting_name, devices, held, settings.sensors_unknown_wait_s)
     silent = DueIndex()
 
     async def send(
         topic: str, key: str, value: bytes, first_seen: float | None = None
     ) -> Awaitable[Any]:
-        headers = None
-        if topic == waiting_name:  # look again in RETRY_EVERY_S, not at once
-            not_before = time.time() + RETRY_EVERY_S
-            headers = [(NOT_BEFORE, f"{not_before:.3f}".encode())]
-            if first_seen is not None:
-                headers.append((FIRST_SEEN, f"{first_seen:.3f}".encode()))
+        # a waiting reading is looked at again in a moment, not at once
+        headers = waiting_room.headers(first_seen, time.time()) if topic == waiting_name else None
         return await app.producer.send(topic, key.encode(), value, None, None, headers)
-
-    def first_seen(event: faust.EventT) -> float:
-        m = event.message
-        return float(dict(m.headers or ()).get(FIRST_SEEN, b"0") or 0) or m.timestamp
-
-    async def pace(event: faust.EventT) -> None:
-        """A waiting reading is looked at again no sooner than its header says."""
-        value = dict(event.message.headers or ()).get(NOT_BEFORE)
-        if value is not None:
-            delay = float(value) - time.time()
-            if delay > 0:
-                await asyncio.sleep(min(delay, RETRY_EVERY_S))
 
     async def durable() -> None:
         """Wait until the batch's table writes are acknowledged (faust buffers changelog
@@ -192,10 +174,10 @@ def create_app(
                 acks = []
                 for event in batch:
                     if paced:
-                        await pace(event)
+                        await waiting_room.pace(event)
                     as_current(event)
                     for topic, key, value in await guarded(event, step):
-                        acks.append(await send(topic, key, value, first_seen(event)))
+                        acks.append(await send(topic, key, value, waiting_room.first_seen(event)))
                 await asyncio.wait_for(durable(), settings.sensors_ack_timeout_s)
                 await asyncio.wait_for(asyncio.gather(*acks), settings.sensors_ack_timeout_s)
             except (KafkaError, TimeoutError):
@@ -268,7 +250,7 @@ def create_app(
         if not moved and (m.key != key or partition_of(key, parts) != m.partition):
             READINGS.labels("rekeyed").inc()
             return [(rekeyed_name, reading.device_id, raw)]
-        if wait_in_order(event, reading.device_id):
+        if room.admits(event, reading.device_id):
             READINGS.labels("waiting_for_device").inc()
             return [(waiting_name, reading.device_id, raw)]
         device = device_of(reading.device_id)
@@ -330,37 +312,6 @@ def create_app(
     @app.agent(rekeyed)
     async def judge_rekeyed(stream: faust.StreamT) -> None:
         await run_batches(stream, judge)
-
-    def wait_in_order(event: faust.EventT, device_id: str) -> bool:
-        """Whether the reading goes to the waiting topic: its device is unknown and it came
-        lately (registered a moment ago, perhaps: the record may not be read yet), or older
-        readings of the device still wait there (:mod:`holds`)."""
-        before = holds.decode(held.get(device_id))
-        hold = before
-        if event.message.topic == waiting_name:
-            hold = holds.returned(hold)
-        wait = False
-        if devices.get(device_id) is None and fresh(event):
-            hold, wait = holds.unknown(hold, first_seen(event), wait_for.total_seconds()), True
-        elif (
-            hold is not None
-            and event.message.topic != waiting_name
-            and holds.active(hold, time.time())
-        ):
-            hold, wait = holds.queued(hold), True
-        if not holds.active(hold, time.time()):
-            hold = None
-        if hold != before:
-            if hold is None:
-                del held[device_id]
-            else:
-                held[device_id] = holds.encode(hold)
-        return wait
-
-    def fresh(event: faust.EventT) -> bool:
-        """First written to Kafka so lately (the record's own timestamp, kept when it moves
-        to the waiting topic) that its device may be registered but not yet read here."""
-        return time.time() - first_seen(event) < wait_for.total_seconds()
 
     @app.agent(waiting)
     async def judge_waiting(stream: faust.StreamT) -> None:

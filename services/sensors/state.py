@@ -4,7 +4,10 @@ The state never grows with the number of readings. Its largest value is one
 :class:`ConditionState` per rule of the device's type (two at most today), each with a window
 of at most ``MAX_WINDOW`` (32) samples of bounded size (a reading id is at most 128
 characters), plus a few times and counters: under 10 KB in UTF-8 JSON (tested). The link
-to the incident's case adds a case id and at most ``MAX_PENDING`` short signals.
+to the incident's case adds a case id and at most ``MAX_PENDING`` short signals. While a
+step's sends are not yet acknowledged, they are kept in ``outbox`` (the outputs of one or
+two readings: an opened incident carries up to 64 readings, ~15 KB); it is emptied once
+Kafka has them.
 """
 
 from __future__ import annotations
@@ -45,6 +48,16 @@ class ConditionState:
 
 
 @dataclass(frozen=True, slots=True)
+class Unsent:
+    """A record a step of this device decided to send, kept with the state that decided it
+    until Kafka has acknowledged it (:mod:`outbox`)."""
+
+    topic: str
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceState:
     device_id: str
     conditions: dict[str, ConditionState] = field(default_factory=dict)
@@ -52,6 +65,7 @@ class DeviceState:
     silent_at: datetime | None = None  # when :func:`heartbeat.due` fires, unless heard from
     fault_open: bool = False
     faults: int = 0  # device faults raised so far
+    outbox: tuple[Unsent, ...] = ()  # sends not yet acknowledged (usually empty)
 
     def condition(self, name: str) -> ConditionState:
         return self.conditions.get(name) or ConditionState()

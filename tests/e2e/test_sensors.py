@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from prometheus_client.parser import text_string_to_metric_families
 
 from cityops import jurisdiction
@@ -98,8 +99,15 @@ class Events:
     """Every case event so far, read from ``cases.events`` by a real consumer."""
 
     def __init__(self, stack: Stack) -> None:
-        self.consumer = make_consumer(
-            stack.settings, "test-sensors", [stack.settings.topics.cases_events]
+        # no consumer group: every partition from the start, and no rebalance can move the
+        # position while the test is busy producing or killing a worker
+        self.consumer = AIOKafkaConsumer(
+            stack.settings.topics.cases_events,
+            bootstrap_servers=stack.settings.kafka_bootstrap,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            isolation_level="read_committed",
         )
         self.by_case: dict[str, list[CaseEvent]] = defaultdict(list)
 

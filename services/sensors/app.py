@@ -27,8 +27,9 @@ partition):
 
 Delivery is at least once and every output is idempotent downstream: incident numbers and
 so source ids and command ids are derived from the readings, so a replay sends the same
-records and dispatch applies them once. A Kafka error exits the process (the supervisor
-restarts it) before the batch's offsets are committed.
+records and dispatch applies them once. A step's sends wait in its device's state until
+acknowledged (:mod:`outbox`), so a worker killed between the two loses none. A Kafka error
+exits the process (the supervisor restarts it) before the batch's offsets are committed.
 """
 
 from __future__ import annotations
@@ -194,7 +195,7 @@ def create_app(
 
     async def durable() -> None:
         """Wait until the batch's table writes are acknowledged (faust buffers changelog
-        records): a restored state is then never older than a signal already sent."""
+        records)."""
         while app.producer.buffer.size:
             await app.producer.buffer.flush()
         await app.producer.flush()
@@ -204,20 +205,24 @@ def create_app(
         step: Callable[[faust.EventT], list[Send]],
         paced: bool = False,
     ) -> None:
-        """``step`` on each record of a batch, then every send of the batch at once."""
+        """``step`` on each record of a batch, then the batch's table writes, then every
+        send of the batch at once."""
         batches = stream.take_events(settings.sensors_batch_size, within=0.01)  # type: ignore[attr-defined]  # Stream has it, StreamT does not declare it
         async for batch in batches:
             staged: Staged = {}
             STAGED.set(staged)  # this agent's task only: each agent is a task of its own
             try:
-                acks = []
+                outgoing = []
                 for event in batch:
                     if paced:
                         await waiting_room.pace(event)
                     as_current(event)
-                    for topic, key, value in await guarded(event, step):
-                        acks.append(await send(topic, key, value, waiting_room.first_seen(event)))
+                    seen = waiting_room.first_seen(event)
+                    outgoing += [(*send_, seen) for send_ in await guarded(event, step)]
+                # the states (with their outboxes) first: a restored state is then never
+                # older than a record already sent, and holds what was not yet sent
                 await asyncio.wait_for(durable(), settings.sensors_ack_timeout_s)
+                acks = [await send(*record) for record in outgoing]
                 await asyncio.wait_for(asyncio.gather(*acks), settings.sensors_ack_timeout_s)
                 settle(staged)
             except (KafkaError, TimeoutError):

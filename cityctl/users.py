@@ -119,23 +119,21 @@ def add(settings: CommonSettings, seat: Seat, password: str) -> UserRecord:
 
 
 def set_disabled(settings: CommonSettings, user_id: str, disabled: bool) -> UserRecord:
-    record = read_all(settings).get(user_id)
-    if record is None:
-        raise UsersError(f"用户 {user_id} 不存在")
-    changed = record.model_copy(
-        update={"disabled": disabled, "updated_at": datetime.now(UTC), "updated_by": BY}
-    )
-    write(settings, [changed])
-    return changed
+    return _update(settings, user_id, disabled=disabled)
 
 
 def sign_out(settings: CommonSettings, user_id: str) -> UserRecord:
     """Every token issued to ``user_id`` so far stops working; signing in again works."""
+    return _update(settings, user_id, signed_out_at=datetime.now(UTC))
+
+
+def _update(settings: CommonSettings, user_id: str, **changes: object) -> UserRecord:
+    """The account as stored with ``changes``, stamped as the CLI's, written back."""
     record = read_all(settings).get(user_id)
     if record is None:
         raise UsersError(f"用户 {user_id} 不存在")
-    now = datetime.now(UTC)
-    changed = record.model_copy(update={"signed_out_at": now, "updated_at": now, "updated_by": BY})
+    stamp = {"updated_at": datetime.now(UTC), "updated_by": BY}
+    changed = record.model_copy(update={**changes, **stamp})
     write(settings, [changed])
     return changed
 

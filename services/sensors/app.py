@@ -39,7 +39,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -59,14 +58,15 @@ from cityops.kafka import DEAD_LETTERS, dead_letter, decode, encode
 from cityops.sensors import Catalogue, Rule
 from cityops.tables import add_service_pages, as_current, raw_table
 from cityops.taxonomy import Taxonomy
-from services.sensors import alarms, casework, heartbeat, hotspots, links, outbox, rules, state
+from services.sensors import alarms, casework, heartbeat, hotspots, links, rules, state
 from services.sensors import waiting as waiting_room
 from services.sensors.heartbeat import DeviceBack, DeviceFault
 from services.sensors.incidents import IncidentOpened, IncidentRecovered, IncidentRelapsed
+from services.sensors.ledger import Ledger
 from services.sensors.links import Nudge
 from services.sensors.refusals import Refused, Skipped
 from services.sensors.settings import SensorsSettings
-from services.sensors.state import DeviceState, Pending, Unsent
+from services.sensors.state import DeviceState, Pending
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,8 @@ REFUSED = Counter("cityops_sensor_readings_refused_total", "Readings refused", [
 INCIDENTS = Counter("cityops_sensor_incidents_total", "Incident signals", ["kind"])
 NOTICES = Counter("cityops_device_notices_total", "Device notices for maintainers", ["kind"])
 HOTSPOTS = Counter("cityops_hotspots_total", "Hotspots that opened a proactive case")
-RESENT = Counter(
-    "cityops_sensor_outbox_resent_total", "Sends a worker that died left unacknowledged, sent again"
-)
 EXIT_RETRY = 75
 Send = tuple[str, str, bytes]
-# device id → (its latest event in the batch, the outbox records the batch sends for it)
-Staged = dict[str, tuple[faust.EventT, set[Unsent]]]
-STAGED: ContextVar[Staged | None] = ContextVar("cityops_sensors_staged", default=None)
 
 
 def faust_options(settings: SensorsSettings) -> dict[str, Any]:
@@ -155,7 +149,6 @@ def create_app(
     held = raw_table(app, "reading_holds", parts)  # :mod:`holds`: keyed by device id
     room = waiting_room.WaitingRoom(waiting_name, devices, held, settings.sensors_unknown_wait_s)
     silent = DueIndex()
-    flying: set[Unsent] = set()  # outbox records some batch of this process is sending
 
     async def send(
         topic: str, key: str, value: bytes, first_seen: float | None = None
@@ -163,35 +156,6 @@ def create_app(
         # a waiting reading is looked at again in a moment, not at once
         headers = waiting_room.headers(first_seen, time.time()) if topic == waiting_name else None
         return await app.producer.send(topic, key.encode(), value, None, None, headers)
-
-    def staged_sends(
-        event: faust.EventT, before: DeviceState, after: DeviceState, sends: list[Send]
-    ) -> list[Send]:
-        """Keeps ``after`` with ``sends`` in its outbox (:mod:`outbox`); returns what to
-        send now, records a worker that died left unsent first."""
-        kept, out = outbox.stage(before, after, sends, flying)
-        if len(out) > len(sends):
-            RESENT.inc(len(out) - len(sends))
-            log.info("unacknowledged sends sent again", extra={"device_id": kept.device_id})
-        if kept != before:
-            keep(kept)
-        if out:
-            batch = STAGED.get()
-            assert batch is not None, "a step outside run_batches"
-            _, items = batch.get(kept.device_id, (event, set()))
-            batch[kept.device_id] = (event, items | set(out))
-            flying.update(out)
-        return [outbox.as_send(u) for u in out]
-
-    def settle(staged: Staged) -> None:
-        """The batch's sends are acknowledged: they leave their devices' outboxes."""
-        for device_id, (event, items) in staged.items():
-            as_current(event)  # the device's partition, for the table write
-            current = state_of(device_id)
-            settled = outbox.settle(current, items)
-            if settled != current:
-                keep(settled)
-            flying.difference_update(items)
 
     async def durable() -> None:
         """Wait until the batch's table writes are acknowledged (faust buffers changelog
@@ -209,8 +173,7 @@ def create_app(
         send of the batch at once."""
         batches = stream.take_events(settings.sensors_batch_size, within=0.01)  # type: ignore[attr-defined]  # Stream has it, StreamT does not declare it
         async for batch in batches:
-            staged: Staged = {}
-            STAGED.set(staged)  # this agent's task only: each agent is a task of its own
+            staged = ledger.open_batch()
             try:
                 outgoing = []
                 for event in batch:
@@ -224,7 +187,7 @@ def create_app(
                 await asyncio.wait_for(durable(), settings.sensors_ack_timeout_s)
                 acks = [await send(*record) for record in outgoing]
                 await asyncio.wait_for(asyncio.gather(*acks), settings.sensors_ack_timeout_s)
-                settle(staged)
+                ledger.settle(staged)
             except (KafkaError, TimeoutError):
                 log.exception("kafka did not acknowledge: exiting so the batch is retried whole")
                 os._exit(EXIT_RETRY)
@@ -267,6 +230,8 @@ def create_app(
     def keep(new: DeviceState) -> None:
         states[new.device_id] = state.encode(new)
         silent.schedule(new.device_id, None if new.fault_open else new.silent_at)
+
+    ledger = Ledger(state_of, keep)  # :mod:`outbox`: sends kept until acknowledged
 
     # -- the registry ------------------------------------------------------------------
 
@@ -332,7 +297,7 @@ def create_app(
                 sends.append(notice_send(out, device))
         if not any(isinstance(o, Refused) for o in outputs) or after != before:
             READINGS.labels("judged").inc()
-        return staged_sends(event, before, after, sends)
+        return ledger.sends(event, before, after, sends)
 
     def signal_send(
         device: Device, rule: Rule, cond: state.ConditionState, p: Pending, now: datetime
@@ -393,7 +358,7 @@ def create_app(
             after = replace(before, conditions={**before.conditions, item.condition: cond})
             rule = rule_of(catalogue, device, item.condition)
             sends = [signal_send(device, rule, cond, p, now) for p in ready] if rule else []
-        return staged_sends(event, before, after, sends)
+        return ledger.sends(event, before, after, sends)
 
     @app.agent(nudges)
     async def apply_nudges(stream: faust.StreamT) -> None:

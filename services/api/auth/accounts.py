@@ -103,29 +103,20 @@ class AccountService:
         return record
 
     async def set_disabled(self, user_id: str, disabled: bool, by: str) -> UserRecord:
-        record = self._held(user_id)
-        return await self._write(
-            record.model_copy(
-                update={"disabled": disabled, "updated_at": datetime.now(UTC), "updated_by": by}
-            )
-        )
+        return await self._update(user_id, by, disabled=disabled)
 
     async def set_password(self, user_id: str, password: str, by: str) -> UserRecord:
-        record = self._held(user_id)
-        changed = {
-            "password_hash": hash_password(password),
-            "updated_at": datetime.now(UTC),
-            "updated_by": by,
-        }
-        return await self._write(record.model_copy(update=changed))
+        return await self._update(user_id, by, password_hash=hash_password(password))
 
     async def sign_out(self, user_id: str, by: str) -> UserRecord:
         """Every token issued to ``user_id`` so far stops working (a lost phone, a shared
         computer); signing in again works at once."""
-        record = self._held(user_id)
-        now = datetime.now(UTC)
-        changed = {"signed_out_at": now, "updated_at": now, "updated_by": by}
-        return await self._write(record.model_copy(update=changed))
+        return await self._update(user_id, by, signed_out_at=datetime.now(UTC))
+
+    async def _update(self, user_id: str, by: str, **changes: object) -> UserRecord:
+        """The account with ``changes``, stamped with who changed it and when, written."""
+        stamp = {"updated_at": datetime.now(UTC), "updated_by": by}
+        return await self._write(self._held(user_id).model_copy(update={**changes, **stamp}))
 
     def _held(self, user_id: str) -> UserRecord:
         record = self.accounts.get(user_id)
